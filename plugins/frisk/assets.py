@@ -1,0 +1,12 @@
+"""Airflow Assets that connect the DAGs: ingest DAGs update them, the warehouse build is scheduled on them.
+
+Imported by the thin DAG files, so this module imports nothing heavy.
+"""
+
+from airflow.sdk import Asset
+
+PAYROLL_RAW = Asset("postgres://frisk/warehouse/raw/payroll", group="frisk")
+INVOICES_RAW = Asset("postgres://frisk/warehouse/raw/invoices", group="frisk")
+STATISTICS_RAW = Asset("postgres://frisk/warehouse/raw/statistics", group="frisk")
+MARTS = Asset("postgres://frisk/warehouse/marts", group="frisk")
+OUTBOX = Asset("file://frisk/outbox", group="frisk")

@@ -1,0 +1,42 @@
+"""The environment dbt needs: connection fields derived from the warehouse URL, and private target/log paths.
+
+dbt's profile wants host/port/user/dbname separately; the rest of Frisk passes one URL. A unix-socket URL
+(`?host=/path`) works too, since libpq treats a host starting with '/' as a socket directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from frisk.config import DBT_PROJECT_DIR
+from frisk.warehouse import server_url
+
+
+def dbt_environ(warehouse_url: str | None = None, target_path: Path | None = None) -> dict[str, str]:
+    url = warehouse_url or server_url("warehouse")
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    host = query.get("host", [parts.hostname or "localhost"])[0]
+    env = {
+        "FRISK_DBT_HOST": host,
+        "FRISK_DBT_PORT": str(parts.port or query.get("port", ["5432"])[0]),
+        "FRISK_DBT_USER": unquote(parts.username or "postgres"),
+        "FRISK_DBT_PASSWORD": unquote(parts.password or ""),
+        "FRISK_DBT_DBNAME": parts.path.lstrip("/") or "warehouse",
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    if target_path is not None:
+        # separate target/log folders let tests and concurrent runs use dbt side by side
+        env["DBT_TARGET_PATH"] = str(target_path)
+        env["DBT_LOG_PATH"] = str(target_path / "logs")
+    return env
+
+
+def apply(warehouse_url: str | None = None, target_path: Path | None = None) -> dict[str, str]:
+    env = dbt_environ(warehouse_url, target_path)
+    os.environ.update(env)
+    return env

@@ -1,0 +1,233 @@
+"""Bulk loading of one delivered file into `raw`, in one transaction, with the audit trail and quarantine.
+
+A parser turns a file into a stream of `Row`s (for raw tables) and `Quarantined` rows (validation failures), and
+returns how many input rows it read. This module writes them with PostgreSQL COPY in bounded chunks, inside one
+transaction that also holds the `audit.batches` row: either the whole file is in, or nothing is. Files already
+loaded (same source and SHA-256) are skipped; that check is a unique index, so two runs racing over the same file
+load it once. Rows in = rows loaded + rows quarantined is verified before commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from frisk import landing
+from frisk.identity import mask_personnummer
+from frisk.warehouse import server_url
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 20_000
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be read (encoding, delimiter, header, truncation, hostile XML...).
+
+    The message must say what is wrong and where (line or element), and never hold a personnummer.
+    """
+
+
+@dataclass(slots=True)
+class Row:
+    table: str  # e.g. 'raw.payroll_absence'
+    values: tuple
+
+
+@dataclass(slots=True)
+class Quarantined:
+    line_no: int | None
+    field: str | None
+    reason: str
+    record: dict | None = None  # the offending row with identity fields masked
+    entity: str | None = None
+
+
+@dataclass
+class FileInfo:
+    """What a parser learned from sniffing the file before loading it."""
+
+    entity: str
+    dialect: str | None = None
+    delivery_key: str | None = None
+    employer_org_number: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# A parse function gets the path and the sniffed info, yields rows and returns the number of input rows read.
+ParseFn = Callable[[Path, FileInfo], Generator[Row | Quarantined, None, int]]
+
+
+@dataclass
+class LoadResult:
+    source: str
+    file_name: str
+    status: str  # loaded | skipped | rejected
+    batch_id: int | None = None
+    entity: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    moved_to: str | None = None
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+class _Writer:
+    """Buffers rows per table and quarantine rows, flushing each as a COPY of at most CHUNK_ROWS rows."""
+
+    def __init__(self, conn: psycopg.Connection, batch_id: int, columns: dict[str, Sequence[str]],
+                 source: str, file_name: str, entity: str) -> None:
+        self.conn, self.batch_id, self.columns = conn, batch_id, columns
+        self.source, self.file_name, self.entity = source, file_name, entity
+        self.buffers: dict[str, list[tuple]] = {t: [] for t in columns}
+        self.quarantine: list[tuple] = []
+        self.counts: dict[str, int] = {t: 0 for t in columns}
+        self.quarantined = 0
+
+    def add(self, item: Row | Quarantined) -> None:
+        if isinstance(item, Row):
+            buf = self.buffers[item.table]
+            buf.append((self.batch_id, *item.values))
+            if len(buf) >= CHUNK_ROWS:
+                self._flush_table(item.table)
+        else:
+            record = json.loads(mask_personnummer(json.dumps(item.record, ensure_ascii=False, default=str))) \
+                if item.record is not None else None
+            self.quarantine.append((
+                self.batch_id, self.source, item.entity or self.entity, self.file_name, item.line_no,
+                item.field, mask_personnummer(item.reason), json.dumps(record, ensure_ascii=False) if record else None,
+            ))
+            self.quarantined += 1
+            if len(self.quarantine) >= CHUNK_ROWS:
+                self._flush_quarantine()
+
+    def _flush_table(self, table: str) -> None:
+        rows = self.buffers[table]
+        if not rows:
+            return
+        cols = ", ".join(["batch_id", *self.columns[table]])
+        with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(r)
+        self.counts[table] += len(rows)
+        rows.clear()
+
+    def _flush_quarantine(self) -> None:
+        if not self.quarantine:
+            return
+        with self.conn.cursor() as cur, cur.copy(
+            "COPY quarantine.rows (batch_id, source, entity, file_name, line_no, field, reason, record) FROM STDIN"
+        ) as copy:
+            for r in self.quarantine:
+                copy.write_row(r)
+        self.quarantine.clear()
+
+    def flush(self) -> None:
+        for t in self.columns:
+            self._flush_table(t)
+        self._flush_quarantine()
+
+
+def load_file(
+    path: Path,
+    *,
+    source: str,
+    columns: dict[str, Sequence[str]],
+    primary_table: str,
+    sniff: Callable[[Path], FileInfo],
+    parse: ParseFn,
+    run_id: str | None = None,
+    conninfo: str | None = None,
+    move: bool = True,
+) -> LoadResult:
+    """Load one file. Never raises for bad input: the result says loaded, skipped or rejected (and why).
+
+    `primary_table` holds one row per input row: rows_read must equal its rows plus the quarantined rows.
+    """
+    started = time.monotonic()
+    result = LoadResult(source=source, file_name=path.name, status="loaded")
+    sha = landing.sha256_file(path)
+    conninfo = conninfo or server_url("warehouse")
+    try:
+        info = sniff(path)
+        result.entity = info.entity
+        with psycopg.connect(conninfo) as conn:
+            batch_id = conn.execute(
+                """insert into audit.batches (source, entity, file_name, file_sha256, delivery_key,
+                                              employer_org_number, dialect, run_id)
+                   values (%s, %s, %s, %s, %s, %s, %s, %s)
+                   on conflict (source, file_sha256) where status in ('loading', 'loaded', 'gate_rejected')
+                   do nothing returning batch_id""",
+                (source, info.entity, path.name, sha, info.delivery_key or path.name,
+                 info.employer_org_number, info.dialect, run_id),
+            ).fetchone()
+            if batch_id is None:
+                conn.rollback()
+                result.status = "skipped"
+                log.info("%s: already loaded (same SHA-256), skipped", path.name)
+            else:
+                result.batch_id = batch_id[0]
+                writer = _Writer(conn, result.batch_id, columns, source, path.name, info.entity)
+                gen = parse(path, info)
+                while True:
+                    try:
+                        writer.add(next(gen))
+                    except StopIteration as stop:
+                        result.rows_read = int(stop.value or 0)
+                        break
+                writer.flush()
+                result.rows_loaded = writer.counts[primary_table]
+                result.rows_quarantined = writer.quarantined
+                if result.rows_read != result.rows_loaded + result.rows_quarantined:
+                    raise RuntimeError(
+                        f"{path.name}: rows read {result.rows_read} != loaded {result.rows_loaded} "
+                        f"+ quarantined {result.rows_quarantined}; nothing was loaded"
+                    )
+                result.seconds = time.monotonic() - started
+                conn.execute(
+                    """update audit.batches set status = 'loaded', rows_read = %s, rows_loaded = %s,
+                              rows_quarantined = %s, finished_at = now(), seconds = %s where batch_id = %s""",
+                    (result.rows_read, result.rows_loaded, result.rows_quarantined, result.seconds,
+                     result.batch_id),
+                )
+                conn.commit()
+                log.info("%s: batch %s, %s rows read, %s loaded, %s quarantined, %.2f s", path.name,
+                         result.batch_id, result.rows_read, result.rows_loaded, result.rows_quarantined,
+                         result.seconds)
+    except FileRejected as exc:
+        result.status, result.error = "rejected", mask_personnummer(str(exc))
+        result.batch_id, result.rows_loaded, result.rows_quarantined = None, 0, 0
+        _record_rejection(conninfo, source, result, path, sha, run_id)
+        log.error("%s: rejected: %s", path.name, result.error)
+        if move:
+            moved = landing.reject(path, source, result.error)
+            result.moved_to = str(moved) if moved else None
+        result.seconds = time.monotonic() - started
+        return result
+    if move:
+        moved = landing.archive(path, source)
+        result.moved_to = str(moved) if moved else None
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _record_rejection(conninfo: str, source: str, result: LoadResult, path: Path, sha: str,
+                      run_id: str | None) -> None:
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute(
+            """insert into audit.batches (source, entity, file_name, file_sha256, delivery_key, status,
+                                          error, finished_at, run_id)
+               values (%s, %s, %s, %s, %s, 'rejected', %s, now(), %s) returning batch_id""",
+            (source, result.entity, path.name, sha, path.name, result.error, run_id),
+        ).fetchone()
+        result.batch_id = row[0] if row else None

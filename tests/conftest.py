@@ -1,0 +1,79 @@
+"""Shared fixtures: a real PostgreSQL (embedded pgserver, one server per test session) and isolated state.
+
+Each test that asks for `warehouse` gets its own database, cloned from a migrated template in milliseconds, with
+FRISK_WAREHOUSE_URL pointing at it, plus its own FRISK_HOME, landing and outbox folders and a fixed pseudonym key.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TEST_KEY = "frisk-test-pseudonym-key"
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL (without database) of a PostgreSQL server for the session: $FRISK_TEST_PG_URL or an embedded one."""
+    external = os.environ.get("FRISK_TEST_PG_URL")
+    if external:
+        yield external
+        return
+    home = tmp_path_factory.mktemp("pg")
+    os.environ["FRISK_HOME"] = str(home)
+    os.environ.pop("FRISK_WAREHOUSE_URL", None)
+    from frisk import warehouse
+
+    url = warehouse.server_url("postgres")
+    yield url
+    warehouse.stop_embedded()
+
+
+def _db_url(server_url: str, db: str) -> str:
+    from frisk.warehouse import _with_database
+
+    return _with_database(server_url, db)
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_server: str) -> str:
+    """A database with every migration applied, used as the template for per-test databases."""
+    name = f"frisk_template_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    from frisk.warehouse import migrate
+
+    migrate(_db_url(pg_server, name))
+    return name
+
+
+@pytest.fixture
+def frisk_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Isolated FRISK_HOME, landing and outbox folders and a fixed pseudonym key (no database)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("FRISK_LANDING_DIR", str(tmp_path / "data" / "landing"))
+    monkeypatch.setenv("FRISK_OUTBOX_DIR", str(tmp_path / "data" / "outbox"))
+    monkeypatch.setenv("FRISK_PSEUDONYM_KEY", TEST_KEY)
+    for source in ("payroll", "invoices", "payments", "statistics"):
+        (tmp_path / "data" / "landing" / source).mkdir(parents=True)
+    return tmp_path
+
+
+@pytest.fixture
+def warehouse(pg_server: str, template_db: str, frisk_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated warehouse database for one test; FRISK_WAREHOUSE_URL points at it."""
+    name = f"frisk_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'create database "{name}" template "{template_db}"')
+    url = _db_url(pg_server, name)
+    monkeypatch.setenv("FRISK_WAREHOUSE_URL", url)
+    yield url
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')

@@ -1,0 +1,90 @@
+"""Personnummer, samordningsnummer and organisation numbers against the real edge cases of personnummer/meta."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from frisk.identity import (
+    IdentityError,
+    Pseudonymiser,
+    looks_like_personnummer,
+    mask_personnummer,
+    parse_personnummer,
+    validate_org_number,
+)
+from tests.conftest import FIXTURES
+
+CASES = json.loads((FIXTURES / "personnummer" / "list.json").read_text())
+ORGS = json.loads((FIXTURES / "personnummer" / "orgnumber.json").read_text())
+INTERIM = json.loads((FIXTURES / "personnummer" / "interim.json").read_text())
+TODAY = dt.date(2026, 11, 22)
+FORMS = ("long_format", "short_format", "separated_format", "separated_long")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['type']}-{c['valid']}-{c['integer']}")
+def test_every_form_of_the_real_edge_cases(case: dict) -> None:
+    results = []
+    for form in FORMS:
+        value = case[form]
+        if case["valid"]:
+            person = parse_personnummer(value, TODAY)
+            assert person.sex == ("M" if case["isMale"] else "K")
+            assert person.is_coordination_number == (case["type"] == "con")
+            results.append(person.normalised)
+        else:
+            with pytest.raises(IdentityError) as err:
+                parse_personnummer(value, TODAY)
+            digits = value.replace("-", "").replace("+", "")
+            assert digits[-10:] not in str(err.value), "the error message must never hold the number"
+    if case["valid"]:
+        # every form that carries the century or a separator normalises to the same 12 digits (so the same
+        # person key); the bare 10-digit form assumes under 100, as the separator '-' would
+        assert {results[0], results[2], results[3]} == {case["long_format"]}
+        if case["separated_format"][6] == "-":
+            assert results[1] == case["long_format"]
+
+
+def test_plus_means_a_hundred_or_older() -> None:
+    assert parse_personnummer("090527+1474", TODAY).birth_year == 1909
+    with pytest.raises(IdentityError):
+        parse_personnummer("20000229+2399", TODAY)
+
+
+def test_organisation_numbers_are_not_personnummer() -> None:
+    for org in ORGS:
+        assert validate_org_number(org["separated_format"]) == org["short_format"]
+        with pytest.raises(IdentityError):
+            parse_personnummer(org["short_format"], TODAY)
+
+
+def test_invalid_organisation_numbers() -> None:
+    for bad in ("212000-1356", "123", "5560360793x", "0905271474"):
+        with pytest.raises(ValueError):
+            validate_org_number(bad)
+    assert validate_org_number("212000-0142") == "2120000142"  # Stockholms stad
+    assert validate_org_number("16212000-0142") == "2120000142"
+
+
+def test_interim_numbers_are_rejected_clearly() -> None:
+    for case in INTERIM[:5]:
+        with pytest.raises(IdentityError, match="wrong form"):
+            parse_personnummer(case["separated_long"], TODAY)
+
+
+def test_person_key_is_keyed_and_stable() -> None:
+    a = Pseudonymiser(b"k1", TODAY)
+    b = Pseudonymiser(b"k2", TODAY)
+    key1, person = a.pseudonymise("19090527+1474")
+    key2, _ = a.pseudonymise("090527+1474")
+    assert key1 == key2 and len(key1) == 64
+    assert b.pseudonymise("090527+1474")[0] != key1
+    assert "1474" not in repr(person)
+
+
+def test_scanner_and_mask() -> None:
+    assert looks_like_personnummer("row 4: 19090527-1474 was late")
+    assert not looks_like_personnummer("order 2024-0105-12")
+    assert mask_personnummer("pnr 090527+1474 bad") == "pnr <personnummer> bad"
