@@ -77,3 +77,43 @@ def warehouse(pg_server: str, template_db: str, frisk_env: Path, monkeypatch: py
     yield url
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def airflow_home(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated Airflow metadata database for the session, configured in this process's environment.
+
+    Import airflow (or DAG files) only inside tests that use this fixture: Airflow reads its configuration at
+    import time.
+    """
+    import subprocess
+    import sys
+
+    home = tmp_path_factory.mktemp("airflow")
+    name = f"airflow_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    from frisk.airflow_env import airflow_environ
+
+    meta = _db_url(pg_server, name).replace("postgresql://", "postgresql+psycopg2://", 1)
+    os.environ["FRISK_HOME"] = str(home)
+    env = airflow_environ(metadata_url=meta)
+    for k in ("FRISK_WAREHOUSE_URL", "FRISK_LANDING_DIR", "FRISK_OUTBOX_DIR"):
+        env.pop(k)  # per-test fixtures set these
+    os.environ.update(env)
+    airflow = Path(sys.executable).parent / "airflow"
+    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+    return home
+
+
+def run_dag(dag_id: str, **kwargs):
+    """Run one DAG from dags/ with `dag.test()` in this process; returns the DagRun."""
+    import importlib.util
+
+    from frisk.config import DAGS_DIR
+
+    spec = importlib.util.spec_from_file_location(f"dag_{dag_id}", DAGS_DIR / f"{dag_id}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    dag = next(v for v in vars(module).values() if getattr(v, "dag_id", None) == dag_id)
+    return dag.test(**kwargs)
