@@ -1,0 +1,84 @@
+"""`make airflow`: a real local Airflow (API server, scheduler, DAG processor, triggerer) on the embedded
+PostgreSQL, checked through its REST API and its UI in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.airflow_server]
+
+DAG_IDS = {"payroll_ingest", "invoice_ingest", "public_statistics_ingest", "warehouse_build", "meeting_extract"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=20) as resp:
+        return json.loads(resp.read())
+
+
+def _post(url: str, body: dict) -> dict:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=20) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture
+def local_airflow(warehouse: str, frisk_env: Path, monkeypatch: pytest.MonkeyPatch):
+    from frisk import local_airflow
+
+    monkeypatch.setenv("FRISK_HOME", str(frisk_env / "home"))
+    port = _free_port()
+    url = local_airflow.start(port=port, wait_seconds=240)
+    try:
+        yield url
+    finally:
+        local_airflow.stop()
+        assert not any(local_airflow.status().values())
+
+
+def test_dags_listed_triggered_and_visible_in_the_ui(local_airflow: str, tmp_path: Path) -> None:
+    api = f"{local_airflow}/api/v2"
+    deadline = time.monotonic() + 180
+    dags: set[str] = set()
+    while time.monotonic() < deadline:
+        dags = {d["dag_id"] for d in _get(f"{api}/dags?limit=100")["dags"]}
+        if DAG_IDS <= dags:
+            break
+        time.sleep(3)
+    assert DAG_IDS <= dags, f"DAGs missing from the API: {DAG_IDS - dags}"
+    errors = _get(f"{api}/importErrors")
+    assert errors["total_entries"] == 0, errors
+
+    run = _post(f"{api}/dags/public_statistics_ingest/dagRuns", {"logical_date": None})
+    run_id = run["dag_run_id"]
+    state = run["state"]
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and state not in ("success", "failed"):
+        time.sleep(3)
+        state = _get(f"{api}/dags/public_statistics_ingest/dagRuns/{run_id}")["state"]
+    assert state == "success", f"triggered run ended {state}"
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (make system-deps installs it)")
+    profile = tmp_path / "chromium-profile"
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={profile}", "--virtual-time-budget=20000", "--dump-dom", f"{local_airflow}/dags"]
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    for dag_id in DAG_IDS:
+        assert dag_id in dom, f"{dag_id} not shown in the UI's DAG list"
