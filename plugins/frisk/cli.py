@@ -6,6 +6,8 @@
     frisk demo-data --out DIR --employees N --years Y --seed S
     frisk airflow start|stop|status   a local Airflow (API server + UI on :8080, scheduler, DAG processor)
     frisk docs [--serve]          build (and serve) the dbt docs
+    frisk scan                    privacy scan: personnummer-shaped values in tables, logs, outbox
+    frisk login NAME --employer ORG | --group G [--hr]   a BI/HR login with row-level scope
     frisk down                    stop local Airflow and the embedded PostgreSQL
 
 FRISK_HOME, FRISK_LANDING_DIR, FRISK_OUTBOX_DIR and FRISK_WAREHOUSE_URL are honoured everywhere.
@@ -91,6 +93,29 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from frisk.maintenance.privacy_scan import scan
+
+    hits = scan()
+    for hit in hits:
+        print(f"FOUND {hit}")
+    print(f"privacy scan: {len(hits)} location(s) with personnummer-shaped values")
+    return 1 if hits else 0
+
+
+def _cmd_login(args: argparse.Namespace) -> int:
+    import getpass
+
+    from frisk.security import apply_mart_security, create_login
+
+    password = args.password or getpass.getpass(f"password for {args.login}: ")
+    create_login(args.login, password, employer_org_number=args.employer, collaboration_group=args.group,
+                 hr=args.hr)
+    apply_mart_security()
+    print(f"{'HR' if args.hr else 'BI'} login {args.login} bound to {args.employer or 'group ' + args.group}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frisk", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -118,6 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("airflow", help="local Airflow services")
     p.add_argument("action", choices=["start", "stop", "status"])
     p.set_defaults(func=_cmd_airflow)
+
+    sub.add_parser("scan", help="privacy scan of tables, logs and outbox").set_defaults(func=_cmd_scan)
+
+    p = sub.add_parser("login", help="create a BI (or --hr) login bound to an employer or a group")
+    p.add_argument("login")
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--employer", help="employer organisation number (10 digits)")
+    scope.add_argument("--group", help="collaboration group")
+    p.add_argument("--hr", action="store_true", help="HR login: person-level marts too")
+    p.add_argument("--password", default=None, help="default: asked for")
+    p.set_defaults(func=_cmd_login)
 
     p = sub.add_parser("docs", help="build (and serve) the dbt docs")
     p.add_argument("--serve", action="store_true")

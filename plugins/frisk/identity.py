@@ -7,6 +7,7 @@ an exception message or a log line: errors say *what* is wrong, never *which* nu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -129,10 +130,8 @@ def load_or_create_key() -> bytes:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(secrets.token_hex(32), encoding="ascii")
         tmp.chmod(0o600)
-        try:
+        with contextlib.suppress(FileExistsError):
             os.link(tmp, path)  # atomic: two first runs at once agree on one key
-        except FileExistsError:
-            pass
         tmp.unlink(missing_ok=True)
     return path.read_text(encoding="ascii").strip().encode("utf-8")
 
@@ -155,6 +154,20 @@ class Pseudonymiser:
 
 # Anything shaped like a personnummer, for scanners and for masking free text before it is written anywhere.
 PNR_SHAPE = re.compile(r"(?<!\d)(?:19|20)?\d{6}[-+]?\d{4}(?!\d)")
+
+
+# For scanning: a whole word, so the digit runs inside hex person keys or hashes are not mistaken for numbers.
+PNR_WORD = re.compile(r"(?<![0-9A-Za-z])(?:19|20)?\d{6}[-+]?\d{4}(?![0-9A-Za-z])")
+
+
+def find_personnummer(text: str) -> list[str]:
+    """Every personnummer-shaped word with a valid check digit and a plausible month (for the privacy scan)."""
+    hits = []
+    for m in PNR_WORD.finditer(text):
+        digits = re.sub(r"[-+]", "", m.group(0))[-10:]
+        if luhn_ok(digits) and 1 <= int(digits[2:4]) <= 12:
+            hits.append(m.group(0))
+    return hits
 
 
 def looks_like_personnummer(text: str) -> bool:

@@ -110,7 +110,7 @@ def start(port: int = DEFAULT_PORT, wait_seconds: float = 180) -> str:
 def stop() -> bool:
     """Stop every service started by `start` (the whole process group). Returns whether any was running."""
     stopped = False
-    for service, pid in status().items():
+    for pid in status().values():
         if pid:
             try:
                 os.killpg(pid, signal.SIGTERM)
@@ -120,7 +120,7 @@ def stop() -> bool:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(status().values()):
         time.sleep(0.5)
-    for service, pid in status().items():
+    for pid in status().values():
         if pid:
             os.killpg(pid, signal.SIGKILL)
     for service in SERVICES:

@@ -7,6 +7,7 @@ run payroll_ingest, invoice_ingest, public_statistics_ingest, warehouse_build an
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -19,7 +20,10 @@ from pathlib import Path
 from frisk import warehouse
 from frisk.config import DBT_PROJECT_DIR, LANDING_SOURCES, settings
 
-DAG_ORDER = ("payroll_ingest", "invoice_ingest", "public_statistics_ingest", "warehouse_build", "meeting_extract")
+DAG_ORDER = (
+    "payroll_ingest", "invoice_ingest", "public_statistics_ingest", "warehouse_build", "meeting_extract",
+    "warehouse_maintenance",
+)
 
 
 @dataclass
@@ -152,10 +156,8 @@ def summary_text(report: RunReport) -> str:
     fresh = [m for m in manifests if dt.datetime.fromtimestamp(m.stat().st_mtime, dt.UTC) >= since]
     files = 0
     for m in fresh:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             files += len(json.loads(m.read_text(encoding="utf-8")).get("files", []))
-        except (OSError, ValueError):
-            pass
     lines.append("")
     lines.append(f"  Meeting extracts: {len(fresh)} pack(s), {files} file(s) written")
     lines.append("")

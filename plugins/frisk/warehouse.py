@@ -123,6 +123,10 @@ def migrate(conninfo: str | None = None) -> list[str]:
 
 def up() -> str:
     """Start (or find) the server, create the databases, apply migrations. Returns the warehouse URL."""
-    ensure_databases()
+    if not settings().warehouse_url:
+        ensure_databases()  # an external server's databases are the administrator's
     migrate()
+    from frisk.security import ensure_service_logins
+
+    ensure_service_logins()
     return server_url("warehouse")

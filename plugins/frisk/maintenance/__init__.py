@@ -1,0 +1,1 @@
+"""Warehouse maintenance: retention of person-level history and the privacy scan."""
