@@ -51,4 +51,4 @@ def warehouse_maintenance():
     privacy_scan(retention())
 
 
-warehouse_maintenance()
+warehouse_maintenance_dag = warehouse_maintenance()

@@ -25,7 +25,12 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external:
         yield external
         return
-    home = tmp_path_factory.mktemp("pg")
+    import shutil
+    import tempfile
+
+    # Not under pytest's basetemp: pytest prunes old basetemp folders, which would pull the data directory from
+    # under a server that another pytest process (a second checkout, a helper) still runs.
+    home = Path(tempfile.mkdtemp(prefix="frisk-pg-"))
     os.environ["FRISK_HOME"] = str(home)
     os.environ.pop("FRISK_WAREHOUSE_URL", None)
     from frisk import warehouse
@@ -33,6 +38,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = warehouse.server_url("postgres")
     yield url
     warehouse.stop_embedded()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def _db_url(server_url: str, db: str) -> str:
@@ -97,7 +103,14 @@ def airflow_home(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
     meta = _db_url(pg_server, name).replace("postgresql://", "postgresql+psycopg2://", 1)
     os.environ["FRISK_HOME"] = str(home)
+    # airflow_environ() resolves the warehouse URL; unset, that would start a second embedded server in
+    # this home. The value is dropped below (per-test fixtures set the real one): any session URL will do.
+    placeholder = "FRISK_WAREHOUSE_URL" not in os.environ
+    if placeholder:
+        os.environ["FRISK_WAREHOUSE_URL"] = _db_url(pg_server, "postgres")
     env = airflow_environ(metadata_url=meta)
+    if placeholder:
+        del os.environ["FRISK_WAREHOUSE_URL"]
     for k in ("FRISK_WAREHOUSE_URL", "FRISK_LANDING_DIR", "FRISK_OUTBOX_DIR"):
         env.pop(k)  # per-test fixtures set these
     os.environ.update(env)

@@ -26,7 +26,8 @@ def airflow_environ(metadata_url: str | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Europe/Stockholm",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url or sqlalchemy_url("airflow", driver="psycopg2"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url or os.environ.get("FRISK_AIRFLOW_DB_URL")
+        or sqlalchemy_url("airflow", driver="psycopg2"),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         "AIRFLOW__API__EXPOSE_CONFIG": "False",

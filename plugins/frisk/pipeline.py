@@ -90,7 +90,8 @@ def run_all(landing: Path | None = None, demo_employees: int = 2000, demo_years:
     cfg = settings()
     report = RunReport(started_at=dt.datetime.now(dt.UTC))
     env = prepare()
-    if landing_is_empty(cfg.landing_dir):
+    # Demo data only for a landing folder that never received anything (nothing waiting, nothing archived).
+    if landing_is_empty(cfg.landing_dir) and landing_is_empty(cfg.archive_dir):
         from frisk.demo import generate
 
         t = time.monotonic()

@@ -1,0 +1,36 @@
+{#-
+  The business date a build reports for: var `as_of_date` (from FRISK_AS_OF_DATE, or --vars) when set, else
+  today in Europe/Stockholm. Nightly marts are "correct for the night": nothing after this date is counted.
+  A pinned date is checked at compile time so a typo fails loudly instead of silently meaning "today".
+-#}
+{% macro as_of_date() -%}
+    {%- set pinned = (var('as_of_date', '') or '') | string | trim -%}
+    {%- if pinned -%}
+        {%- if not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', pinned) -%}
+            {{ exceptions.raise_compiler_error(
+                "var as_of_date / env FRISK_AS_OF_DATE: expected YYYY-MM-DD, got '" ~ pinned ~ "'") }}
+        {%- endif -%}
+        date '{{ pinned }}'
+    {%- else -%}
+        cast((now() at time zone 'Europe/Stockholm') as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- First day of the window an incremental sick-leave model recomputes (var sick_leave_lookback_days). -#}
+{% macro sick_leave_lookback_start() -%}
+    ({{ as_of_date() }} - {{ var('sick_leave_lookback_days', 400) | int }})
+{%- endmacro %}
+
+
+{#-
+  First month fct_sick_leave_monthly recomputes: the look-back start, or earlier when a spell that was still
+  running inside the look-back started before it. Such a spell may have crossed 60 days since the last night,
+  which turns its earlier hours into long-term hours in months before the look-back.
+-#}
+{% macro sick_leave_monthly_recompute_from() -%}
+    (select cast(date_trunc('month', least({{ sick_leave_lookback_start() }},
+                                           coalesce(min(s.start_date), {{ sick_leave_lookback_start() }}))) as date)
+     from {{ ref('int_sick_spells') }} as s
+     where s.last_sick_date >= {{ sick_leave_lookback_start() }})
+{%- endmacro %}

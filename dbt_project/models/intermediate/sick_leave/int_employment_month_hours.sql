@@ -1,0 +1,68 @@
+-- Scheduled and sick hours per employment and month, with the person's attributes: the one base that the
+-- monthly fact and the annual key figures aggregate, so both add up the same hours. Only employments with a
+-- schedule (the key-figure population). Long-term = hours in spells of long_term_min_days+ consecutive days
+-- (valid on the spell's start), counting the whole spell, as the annual-report definition does.
+with scheduled as (
+    select
+        employer_org_number,
+        employment_id,
+        cast(date_trunc('month', work_date) as date) as month_start,
+        sum(scheduled_hours) as scheduled_hours
+    from {{ ref('int_scheduled_hours') }}
+    group by 1, 2, 3
+),
+
+sick as (
+    select
+        d.employer_org_number,
+        d.employment_id,
+        cast(date_trunc('month', d.absence_date) as date) as month_start,
+        sum(d.sick_hours) as sick_hours,
+        sum(case
+            when s.length_days >= {{ sick_leave_parameter('long_term_min_days', 's.start_date') }}
+                then d.sick_hours else 0
+        end) as long_term_sick_hours
+    from {{ ref('int_sick_leave_days') }} as d
+    inner join {{ ref('int_sick_spells') }} as s
+        on s.employer_org_number = d.employer_org_number
+       and s.person_key = d.person_key
+       and d.absence_date between s.start_date and s.last_sick_date
+    group by 1, 2, 3
+),
+
+started as (
+    select
+        employer_org_number,
+        employment_id,
+        cast(date_trunc('month', start_date) as date) as month_start,
+        count(*) as spells_started
+    from {{ ref('int_sick_spells') }}
+    group by 1, 2, 3
+)
+
+select
+    e.employer_org_number,
+    e.employment_id,
+    e.person_key,
+    e.sex,
+    e.birth_year,
+    e.org_unit_code,
+    e.org_unit_name,
+    e.sector,
+    sc.month_start,
+    cast(extract(year from sc.month_start) as integer) - e.birth_year as age_in_year,
+    cast(sc.scheduled_hours as numeric(14, 4)) as scheduled_hours,
+    cast(coalesce(si.sick_hours, 0) as numeric(14, 4)) as sick_hours,
+    cast(coalesce(si.long_term_sick_hours, 0) as numeric(14, 4)) as long_term_sick_hours,
+    cast(coalesce(st.spells_started, 0) as integer) as spells_started
+from scheduled as sc
+inner join {{ ref('int_employments') }} as e
+    on e.employer_org_number = sc.employer_org_number and e.employment_id = sc.employment_id
+left join sick as si
+    on si.employer_org_number = sc.employer_org_number
+   and si.employment_id = sc.employment_id
+   and si.month_start = sc.month_start
+left join started as st
+    on st.employer_org_number = sc.employer_org_number
+   and st.employment_id = sc.employment_id
+   and st.month_start = sc.month_start

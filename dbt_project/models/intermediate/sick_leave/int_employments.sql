@@ -1,0 +1,21 @@
+-- One row per employment: personnel files are snapshots, so the row from the latest delivery describes it.
+-- An employment with no weekly hours (hourly paid, no schedule) is kept but flagged outside the population of
+-- the key figures, as the annual-report rules require.
+select distinct on (p.employer_org_number, p.employment_id)
+    p.employer_org_number,
+    p.employment_id,
+    p.person_key,
+    p.birth_year,
+    p.sex,
+    p.org_unit_code,
+    p.org_unit_name,
+    p.sector,
+    p.occupation,
+    p.employment_rate_pct,
+    p.weekly_hours,
+    p.employment_start_date,
+    p.employment_end_date,
+    coalesce(p.weekly_hours > 0, false) as has_schedule,
+    p.batch_id as source_batch_id
+from {{ ref('stg_payroll__personnel') }} as p
+order by p.employer_org_number, p.employment_id, p.batch_id desc, p.line_no desc

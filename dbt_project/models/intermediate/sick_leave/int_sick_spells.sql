@@ -1,0 +1,61 @@
+-- Sick spells per person and employer: consecutive sick days (overlapping and adjacent periods, also across a
+-- person's employments) form one spell (gaps and islands on calendar days). The extent is kept day-weighted:
+-- avg_extent_pct is the mean of the daily extents. A spell still running after the as-of date is ongoing
+-- (end_date null) and its length counts up to the as-of date.
+with person_days as (
+    select
+        employer_org_number,
+        person_key,
+        absence_date,
+        max(extent_pct) as extent_pct,
+        sum(sick_hours) as sick_hours,
+        bool_or(continues_after_as_of) as continues_after_as_of,
+        -- the employment with the largest extent carries the spell's org unit
+        (array_agg(employment_id order by extent_pct desc, employment_id))[1] as employment_id
+    from {{ ref('int_sick_leave_days') }}
+    group by employer_org_number, person_key, absence_date
+),
+
+islands as (
+    select
+        *,
+        absence_date - cast(row_number() over (
+            partition by employer_org_number, person_key order by absence_date
+        ) as integer) as island
+    from person_days
+),
+
+spells as (
+    select
+        employer_org_number,
+        person_key,
+        min(absence_date) as start_date,
+        max(absence_date) as last_sick_date,
+        cast(count(*) as integer) as length_days,
+        cast(round(avg(extent_pct), 2) as numeric(6, 2)) as avg_extent_pct,
+        cast(sum(sick_hours) as numeric(12, 2)) as sick_hours,
+        bool_or(continues_after_as_of) as is_ongoing,
+        (array_agg(employment_id order by absence_date))[1] as employment_id
+    from islands
+    group by employer_org_number, person_key, island
+)
+
+select
+    md5(s.employer_org_number || '|' || s.person_key || '|' || cast(s.start_date as text)) as spell_id,
+    s.employer_org_number,
+    s.person_key,
+    s.employment_id,
+    e.org_unit_code,
+    s.start_date,
+    case when s.is_ongoing then null else s.last_sick_date end as end_date,
+    s.last_sick_date,
+    s.is_ongoing,
+    s.length_days,
+    s.avg_extent_pct,
+    s.sick_hours,
+    cast(row_number() over (
+        partition by s.employer_org_number, s.person_key order by s.start_date
+    ) as integer) as spell_seq
+from spells as s
+left join {{ ref('int_employments') }} as e
+    on e.employer_org_number = s.employer_org_number and e.employment_id = s.employment_id

@@ -1,0 +1,147 @@
+"""Incremental sick-leave marts equal a full refresh, night after night, with late and corrected deliveries.
+
+Night 1 runs as of 2024-05-31. Before night 2 (as of 2024-06-30, look-back 45 days, so history before May 16
+is frozen) three things happen: a corrected re-delivery replaces a May spell (its signal must disappear); a
+late file brings a May 30 spell (a signal dated in the past, first reported on night 2); an ongoing spell
+that started in April crosses 60 days, turning April's hours into long-term hours although April is before
+the look-back. Night 2 incremental must then equal a full refresh as of the same date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import psycopg
+
+from tests.test_dbt_sick_leave import (
+    ABSENCE_COLS,
+    EMP_A,
+    PERSONNEL_COLS,
+    add_batch,
+    add_rows,
+    drop_database,
+    new_database,
+    run_dbt,
+    sick,
+    staff,
+)
+
+D = dt.date.fromisoformat
+MODELS = ("+fct_absence_signals", "+fct_sick_leave_monthly", "+fct_sick_spells")
+# build only these models, seeds and the tests whose parents are all selected
+BUILD = ("build", "--indirect-selection", "cautious", "--select", *MODELS)
+LOOKBACK = ["--vars", "{sick_leave_lookback_days: 45}"]
+SIGNAL_RUN_COLUMNS = ("first_reported_on", "evaluated_on")  # run history, not a function of the data
+
+
+def _snapshot(url: str) -> dict[str, list[dict]]:
+    with psycopg.connect(url) as conn:
+        out = {}
+        monthly_grain = "employer_org_number, org_unit_code, month_start, sex, age_band"
+        for table, order in (("fct_sick_leave_monthly", monthly_grain), ("fct_absence_signals", "signal_id")):
+            cur = conn.execute(f"select * from marts.{table} order by {order}")
+            names = [c.name for c in cur.description]
+            out[table] = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    return out
+
+
+def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_path: Path) -> None:
+    url = new_database(pg_server, template_db)
+    target = tmp_path / "target"
+    try:
+        with psycopg.connect(url) as conn:
+            b = add_batch(conn, "payroll", "personnel", "personal_A.csv", EMP_A)
+            people = [
+                staff(EMP_A, "pk_p1", 1990, "K", "E1", "U1", 40),
+                staff(EMP_A, "pk_p2", 1970, "M", "E2", "U1", 40),
+            ]
+            people += [staff(EMP_A, f"pk_w{i}", 1985, "K", f"EW{i}", "U3", 40) for i in range(10)]
+            add_rows(conn, "raw.payroll_personnel", PERSONNEL_COLS, b, people)
+            b = add_batch(conn, "payroll", "absence", "abs_1.csv", EMP_A)
+            add_rows(
+                conn,
+                "raw.payroll_absence",
+                ABSENCE_COLS,
+                b,
+                [
+                    sick(EMP_A, "pk_p1", "E1", "2024-01-08", "2024-01-08"),
+                    sick(EMP_A, "pk_p1", "E1", "2024-02-12", "2024-02-12"),
+                    sick(EMP_A, "pk_p1", "E1", "2024-03-04", "2024-03-04"),
+                    sick(EMP_A, "pk_p1", "E1", "2024-04-22", "2024-04-23"),
+                    sick(EMP_A, "pk_p2", "E2", "2024-04-20", None),
+                ],
+            )
+            b = add_batch(conn, "payroll", "absence", "abs_2.csv", EMP_A)
+            add_rows(
+                conn,
+                "raw.payroll_absence",
+                ABSENCE_COLS,
+                b,
+                [sick(EMP_A, "pk_p1", "E1", "2024-05-20", "2024-05-20")],
+            )
+
+        run_dbt(url, target, *BUILD, as_of="2024-05-31")
+        night1 = _snapshot(url)
+        night1_signals = {(s["rule_id"], s["signal_date"]) for s in night1["fct_absence_signals"]}
+        assert ("repeated_3_in_183", D("2024-05-20")) in night1_signals
+        assert max(r["month_start"] for r in night1["fct_sick_leave_monthly"]) == D("2024-05-01")
+
+        with psycopg.connect(url) as conn:
+            b = add_batch(
+                conn, "payroll", "absence", "abs_2.csv", EMP_A
+            )  # corrected: May 20 was really May 27-28
+            add_rows(
+                conn,
+                "raw.payroll_absence",
+                ABSENCE_COLS,
+                b,
+                [sick(EMP_A, "pk_p1", "E1", "2024-05-27", "2024-05-28")],
+            )
+            b = add_batch(conn, "payroll", "absence", "abs_late.csv", EMP_A)
+            add_rows(
+                conn,
+                "raw.payroll_absence",
+                ABSENCE_COLS,
+                b,
+                [sick(EMP_A, "pk_p1", "E1", "2024-05-30", "2024-05-30")],
+            )
+
+        run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-06-30")
+        incremental = _snapshot(url)
+        run_dbt(
+            url,
+            target,
+            "run",
+            "--full-refresh",
+            "--select",
+            "fct_absence_signals",
+            "fct_sick_leave_monthly",
+            *LOOKBACK,
+            as_of="2024-06-30",
+        )
+        full = _snapshot(url)
+    finally:
+        drop_database(pg_server, url)
+
+    assert incremental["fct_sick_leave_monthly"] == full["fct_sick_leave_monthly"]
+    april_p2 = [
+        r for r in full["fct_sick_leave_monthly"] if r["month_start"] == D("2024-04-01") and r["sex"] == "M"
+    ]
+    assert april_p2[0]["long_term_sick_hours"] == april_p2[0]["sick_hours"] > 0  # p2's spell is now 72 days
+
+    def business(rows: list[dict]) -> list[dict]:
+        return [{k: v for k, v in r.items() if k not in SIGNAL_RUN_COLUMNS} for r in rows]
+
+    assert business(incremental["fct_absence_signals"]) == business(full["fct_absence_signals"])
+    by_key = {(s["rule_id"], s["signal_date"]): s for s in incremental["fct_absence_signals"]}
+    assert ("repeated_3_in_183", D("2024-05-20")) not in by_key  # the corrected delivery withdrew it
+    late = by_key[("repeated_3_in_183", D("2024-05-30"))]
+    assert (late["first_reported_on"], late["evaluated_on"]) == (D("2024-06-30"), D("2024-06-30"))
+    on_time = by_key[("repeated_3_in_183", D("2024-05-28"))]
+    assert on_time["first_reported_on"] == D("2024-06-30")  # delivered (corrected) after night 1 too
+    frozen = by_key[("repeated_3_in_183", D("2024-03-04"))]
+    assert (frozen["first_reported_on"], frozen["evaluated_on"]) == (D("2024-03-04"), D("2024-05-31"))
+    assert by_key[("long_spell_day_60", D("2024-06-18"))]["first_reported_on"] == D(
+        "2024-06-30"
+    )  # seen on night 2

@@ -1,0 +1,82 @@
+"""`frisk run` end to end: demo data -> every DAG -> marts, extracts, a clean privacy scan; and a second run of
+the same night leaves every table identical (idempotency)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.conftest import TEST_KEY, _db_url
+
+pytestmark = pytest.mark.slow
+
+SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "meta")
+
+
+def _checksums(url: str) -> dict[str, tuple[int, str]]:
+    """Row count and an order-independent checksum of every table in the modelled schemas."""
+    out = {}
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema = any(%s) and table_type = 'BASE TABLE' order by 1, 2", (list(SCHEMAS),)).fetchall()
+        for schema, table in tables:
+            count, digest = conn.execute(
+                f'select count(*), coalesce(md5(string_agg(md5(t::text), \'\' order by md5(t::text))), \'\') '
+                f'from "{schema}"."{table}" t').fetchone()
+            out[f"{schema}.{table}"] = (count, digest)
+    return out
+
+
+@pytest.fixture
+def run_env(pg_server: str, tmp_path: Path) -> dict[str, str]:
+    names = {k: f"e2e_{k}_{uuid.uuid4().hex[:8]}" for k in ("warehouse", "airflow")}
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        for name in names.values():
+            conn.execute(f'create database "{name}"')
+    env = {
+        **os.environ,
+        "FRISK_HOME": str(tmp_path / "home"),
+        "FRISK_LANDING_DIR": str(tmp_path / "data" / "landing"),
+        "FRISK_OUTBOX_DIR": str(tmp_path / "data" / "outbox"),
+        "FRISK_WAREHOUSE_URL": _db_url(pg_server, names["warehouse"]),
+        "FRISK_AIRFLOW_DB_URL": _db_url(pg_server, names["airflow"]).replace("postgresql://",
+                                                                             "postgresql+psycopg2://", 1),
+        "FRISK_PSEUDONYM_KEY": TEST_KEY,
+    }
+    return env
+
+
+def _frisk_run(env: dict[str, str]) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).parent / "frisk"
+    return subprocess.run([str(exe), "run", "--demo-employees", "300", "--demo-years", "2"], env=env,
+                          capture_output=True, text=True, timeout=1500)
+
+
+def test_frisk_run_end_to_end_and_again(run_env: dict[str, str], tmp_path: Path) -> None:
+    first = _frisk_run(run_env)
+    assert first.returncode == 0, first.stdout[-6000:] + first.stderr[-3000:]
+    out = first.stdout
+    assert "RESULT: OK" in out
+    for word in ("payroll", "invoices", "statistics", "Meeting extracts", "GX Data Docs", "dbt docs"):
+        assert word in out, word
+    url = run_env["FRISK_WAREHOUSE_URL"]
+    with psycopg.connect(url) as conn:
+        loaded = dict(conn.execute("select source, sum(rows_loaded) from audit.batches "
+                                   "where status = 'loaded' group by source").fetchall())
+        assert loaded.get("payroll", 0) > 1000 and loaded.get("invoices", 0) > 0
+        for mart in ("fct_sick_spells", "rpt_sick_leave_key_figures", "fct_grant_eligibility"):
+            assert conn.execute(f"select count(*) from marts.{mart}").fetchone()[0] > 0, mart
+    packs = list((tmp_path / "data" / "outbox").glob("**/manifest.json"))
+    assert packs, "no meeting pack written"
+
+    before = _checksums(url)
+    second = _frisk_run(run_env)
+    assert second.returncode == 0, second.stdout[-6000:]
+    assert _checksums(url) == before
