@@ -1,0 +1,163 @@
+-- One row per intervention episode and outcome window: the person's sick days and spells in the window before
+-- and after the first service, return to work for those on sick leave at the start, and the same change in a
+-- comparison group: employees of the same employer, sector, age band, sex and prior-spell band who had no
+-- intervention around the same month. The difference in differences is the episode's change minus the
+-- comparison group's mean change; it is only given when the after-window has passed and the comparison group
+-- is at least min_group_size people (else suppressed, with its size still reported).
+with episodes as (
+    select * from {{ ref('int_outcome_subjects') }} where subject_type = 'episode'
+),
+
+metrics as (
+    select * from {{ ref('int_outcome_window_metrics') }}
+),
+
+services as (
+    select
+        e.episode_id,
+        max(e.episode_end_date) as episode_end_date,
+        count(*) as services,
+        sum(s.amount_net) as amount_net,
+        (array_agg(s.intervention_type order by s.service_date, s.service_line_id))[1] as first_intervention_type,
+        string_agg(distinct s.intervention_type, ', ' order by s.intervention_type) as intervention_types,
+        (array_agg(s.provider_org_number order by s.service_date, s.service_line_id))[1] as provider_org_number
+    from {{ ref('int_intervention_episodes') }} as e
+    inner join {{ ref('int_invoice_services') }} as s on s.service_line_id = e.service_key
+    group by e.episode_id
+),
+
+comparison as (
+    select
+        c.employer_org_number, c.sector, c.age_band, c.sex, c.prior_spell_band, c.index_month, m.window_days,
+        count(*) as comparison_n,
+        avg(m.sick_days_before) as sick_days_before,
+        avg(m.sick_days_after) as sick_days_after,
+        avg(m.sick_days_after - m.sick_days_before) as sick_days_change,
+        coalesce(var_samp(m.sick_days_after - m.sick_days_before), 0) as sick_days_change_var,
+        avg(m.spells_before) as spells_before,
+        avg(m.spells_after) as spells_after,
+        avg(m.spells_after - m.spells_before) as spells_change,
+        coalesce(var_samp(m.spells_after - m.spells_before), 0) as spells_change_var
+    from {{ ref('int_outcome_subjects') }} as c
+    inner join metrics as m on m.subject_type = c.subject_type and m.subject_id = c.subject_id
+    where c.subject_type = 'comparison'
+    group by c.employer_org_number, c.sector, c.age_band, c.sex, c.prior_spell_band, c.index_month, m.window_days
+),
+
+-- the spell the person was on at the first service, if any
+spell_at_start as (
+    select distinct on (ep.episode_id)
+        ep.episode_id,
+        sp.start_date,
+        sp.end_date
+    from episodes as ep
+    inner join {{ ref('fct_sick_spells') }} as sp
+        on sp.employer_org_number = ep.employer_org_number
+        and sp.person_key = ep.person_key
+        and sp.start_date <= ep.index_date
+        and (sp.end_date is null or sp.end_date >= ep.index_date)
+    order by ep.episode_id, sp.start_date desc
+),
+
+settings as (
+    select
+        {{ interventions_setting('min_group_size') }} as min_group_size,
+        cast({{ interventions_setting('return_to_work_window_days') }} as integer) as rtw_window_days
+),
+
+joined as (
+    select
+        ep.*,
+        sv.episode_end_date,
+        sv.services,
+        sv.amount_net,
+        sv.first_intervention_type,
+        sv.intervention_types,
+        sv.provider_org_number,
+        m.window_days,
+        m.sick_days_before,
+        m.sick_days_after,
+        m.spells_before,
+        m.spells_after,
+        m.follow_up_complete,
+        ss.start_date as spell_at_start_date,
+        ss.end_date as spell_at_start_end_date,
+        coalesce(c.comparison_n, 0) as comparison_n,
+        coalesce(c.comparison_n, 0) < st.min_group_size as comparison_is_suppressed,
+        c.sick_days_before as c_sick_days_before,
+        c.sick_days_after as c_sick_days_after,
+        c.sick_days_change as c_sick_days_change,
+        c.sick_days_change_var as c_sick_days_change_var,
+        c.spells_before as c_spells_before,
+        c.spells_after as c_spells_after,
+        c.spells_change as c_spells_change,
+        c.spells_change_var as c_spells_change_var,
+        st.min_group_size,
+        st.rtw_window_days
+    from episodes as ep
+    inner join services as sv on sv.episode_id = ep.episode_id
+    inner join metrics as m on m.subject_type = ep.subject_type and m.subject_id = ep.subject_id
+    cross join settings as st
+    left join spell_at_start as ss on ss.episode_id = ep.episode_id
+    left join comparison as c
+        on c.employer_org_number = ep.employer_org_number
+        and c.sector = ep.sector
+        and c.age_band = ep.age_band
+        and c.sex = ep.sex
+        and c.prior_spell_band = ep.prior_spell_band
+        and c.index_month = ep.index_month
+        and c.window_days = m.window_days
+)
+
+select
+    cast(episode_id as text) as episode_id,
+    cast(window_days as integer) as window_days,
+    cast(employer_org_number as text) as employer_org_number,
+    cast(person_key as text) as person_key,
+    cast(provider_org_number as text) as provider_org_number,
+    cast(index_date as date) as first_service_date,
+    cast(episode_end_date as date) as last_service_date,
+    cast(services as integer) as services,
+    cast(amount_net as numeric(12, 2)) as amount_net,
+    cast(first_intervention_type as text) as first_intervention_type,
+    cast(intervention_types as text) as intervention_types,
+    cast(sector as text) as sector,
+    cast(age_band as text) as age_band,
+    cast(sex as text) as sex,
+    cast(prior_spells_365 as integer) as prior_spells_365,
+    cast(prior_spell_band as text) as prior_spell_band,
+    cast(spell_at_start_date is not null as boolean) as on_sick_leave_at_start,
+    cast(case when spell_at_start_end_date <= {{ as_of_date() }} then spell_at_start_end_date + 1 end as date)
+        as return_to_work_date,
+    cast(case
+        when spell_at_start_date is null then null
+        when spell_at_start_end_date is not null and spell_at_start_end_date <= {{ as_of_date() }}
+            and spell_at_start_end_date < index_date + rtw_window_days then true
+        when index_date + rtw_window_days - 1 <= {{ as_of_date() }} then false
+    end as boolean) as returned_to_work_in_window,
+    cast(sick_days_before as integer) as sick_days_before,
+    cast(sick_days_after as integer) as sick_days_after,
+    cast(spells_before as integer) as spells_before,
+    cast(spells_after as integer) as spells_after,
+    cast(follow_up_complete as boolean) as follow_up_complete,
+    cast(comparison_n as integer) as comparison_n,
+    cast(comparison_is_suppressed as boolean) as comparison_is_suppressed,
+    cast(case when not comparison_is_suppressed then c_sick_days_before end as numeric(10, 2))
+        as comparison_sick_days_before,
+    cast(case when not comparison_is_suppressed then c_sick_days_after end as numeric(10, 2))
+        as comparison_sick_days_after,
+    cast(case when not comparison_is_suppressed then c_spells_before end as numeric(10, 3))
+        as comparison_spells_before,
+    cast(case when not comparison_is_suppressed then c_spells_after end as numeric(10, 3))
+        as comparison_spells_after,
+    cast(case when not comparison_is_suppressed then c_sick_days_change_var end as numeric(14, 4))
+        as comparison_sick_days_change_var,
+    cast(case when not comparison_is_suppressed then c_spells_change_var end as numeric(14, 6))
+        as comparison_spells_change_var,
+    cast(case when follow_up_complete and not comparison_is_suppressed
+        then (sick_days_after - sick_days_before) - c_sick_days_change end as numeric(10, 2)) as did_sick_days,
+    cast(case when follow_up_complete and not comparison_is_suppressed
+        then (spells_after - spells_before) - c_spells_change end as numeric(10, 3)) as did_spells,
+    cast(min_group_size as integer) as min_group_size,
+    cast({{ as_of_date() }} as date) as as_of_date
+from joined

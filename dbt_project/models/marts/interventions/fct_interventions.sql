@@ -1,0 +1,99 @@
+-- One row per service delivered to a person (credit notes netted into the service they correct), with the
+-- person's absence context on the service date. Lines naming no person are not interventions (they stay in
+-- fct_grant_eligibility, so spend adds up).
+with lines as (
+    select * from {{ ref('int_invoice_services') }}
+    where person_key is not null
+),
+
+services as (
+    -- the service's own line: the invoice row, not a credit row
+    select *
+    from lines
+    where not is_correction and document_type = 'invoice'
+),
+
+credits as (
+    select service_key, sum(amount_net) as amount_credited
+    from lines
+    where is_correction
+    group by service_key
+),
+
+settled as (
+    select supplier_org_number, settles_invoice_number, fully_paid_date
+    from {{ ref('int_invoice_settlements') }}
+),
+
+spells as (
+    select employer_org_number, person_key, start_date, end_date
+    from {{ ref('fct_sick_spells') }}
+),
+
+context as (
+    select
+        s.service_key,
+        count(sp.start_date) filter (
+            where sp.start_date between s.service_date - 365 and s.service_date
+        ) as spells_last_365_days,
+        bool_or(sp.start_date <= s.service_date
+                and (sp.end_date is null or sp.end_date >= s.service_date)) as on_sick_leave,
+        max(least(coalesce(sp.end_date, s.service_date), s.service_date)) filter (
+            where sp.start_date <= s.service_date
+        ) as last_sick_day
+    from services as s
+    left join spells as sp
+        on sp.employer_org_number = s.employer_org_number
+        and sp.person_key = s.person_key
+        and sp.start_date <= s.service_date
+    group by s.service_key
+),
+
+signals as (
+    select
+        s.service_key,
+        max(sg.signal_date) as last_signal_date,
+        (array_agg(sg.signal_type order by sg.signal_date desc))[1] as last_signal_type
+    from services as s
+    inner join {{ ref('fct_absence_signals') }} as sg
+        on sg.employer_org_number = s.employer_org_number
+        and sg.person_key = s.person_key
+        and sg.signal_date between s.service_date - 365 and s.service_date
+    group by s.service_key
+)
+
+select
+    cast(s.service_key as text) as intervention_id,
+    cast(s.employer_org_number as text) as employer_org_number,
+    cast(s.person_key as text) as person_key,
+    cast(s.provider_org_number as text) as provider_org_number,
+    cast(s.service_date as date) as service_date,
+    cast(s.service_date_is_estimated as boolean) as service_date_is_estimated,
+    cast(s.intervention_type as text) as intervention_type,
+    cast(s.is_service_mapped as boolean) as is_service_mapped,
+    cast(s.service_code as text) as service_code,
+    cast(s.service_name as text) as service_name,
+    cast(s.performer as text) as performer,
+    cast(s.record_source as text) as record_source,
+    cast(s.amount_net + coalesce(c.amount_credited, 0) as numeric(12, 2)) as amount_net,
+    cast(coalesce(c.amount_credited, 0) as numeric(12, 2)) as amount_credited,
+    cast(s.amount_net + coalesce(c.amount_credited, 0) <= 0 as boolean) as is_cancelled,
+    cast(s.invoice_number as text) as invoice_number,
+    cast(st.fully_paid_date as date) as paid_date,
+    cast(e.episode_id as text) as episode_id,
+    cast(s.birth_year as integer) as birth_year,
+    cast(s.sex as text) as sex,
+    cast(coalesce(cx.spells_last_365_days, 0) as integer) as spells_last_365_days,
+    cast(s.service_date - cx.last_sick_day as integer) as days_since_last_spell,
+    cast(sg.last_signal_date is not null as boolean) as signal_fired_last_365_days,
+    cast(sg.last_signal_date as date) as last_signal_date,
+    cast(sg.last_signal_type as text) as last_signal_type,
+    cast(coalesce(cx.on_sick_leave, false) as boolean) as on_sick_leave
+from services as s
+left join credits as c on c.service_key = s.service_key
+left join settled as st
+    on st.supplier_org_number is not distinct from s.provider_org_number
+    and st.settles_invoice_number = s.settles_invoice_number
+left join {{ ref('int_intervention_episodes') }} as e on e.service_key = s.service_key
+left join context as cx on cx.service_key = s.service_key
+left join signals as sg on sg.service_key = s.service_key
