@@ -56,10 +56,10 @@ def test_dags_listed_triggered_and_visible_in_the_ui(local_airflow: str, tmp_pat
     dags: set[str] = set()
     while time.monotonic() < deadline:
         dags = {d["dag_id"] for d in _get(f"{api}/dags?limit=100")["dags"]}
-        if DAG_IDS <= dags:
+        if dags >= DAG_IDS:
             break
         time.sleep(3)
-    assert DAG_IDS <= dags, f"DAGs missing from the API: {DAG_IDS - dags}"
+    assert dags >= DAG_IDS, f"DAGs missing from the API: {DAG_IDS - dags}"
     errors = _get(f"{api}/importErrors")
     assert errors["total_entries"] == 0, errors
 

@@ -149,10 +149,13 @@ def load_file(
     run_id: str | None = None,
     conninfo: str | None = None,
     move: bool = True,
+    after_copy: Callable[[psycopg.Connection, int], int] | None = None,
 ) -> LoadResult:
     """Load one file. Never raises for bad input: the result says loaded, skipped or rejected (and why).
 
     `primary_table` holds one row per input row: rows_read must equal its rows plus the quarantined rows.
+    `after_copy(conn, batch_id)` runs in the same transaction after the last COPY, for checks that need the whole
+    file (e.g. duplicate rows); it returns how many primary-table rows it moved to quarantine.rows.
     """
     started = time.monotonic()
     result = LoadResult(source=source, file_name=path.name, status="loaded")
@@ -186,8 +189,9 @@ def load_file(
                         result.rows_read = int(stop.value or 0)
                         break
                 writer.flush()
-                result.rows_loaded = writer.counts[primary_table]
-                result.rows_quarantined = writer.quarantined
+                moved = after_copy(conn, result.batch_id) if after_copy else 0
+                result.rows_loaded = writer.counts[primary_table] - moved
+                result.rows_quarantined = writer.quarantined + moved
                 if result.rows_read != result.rows_loaded + result.rows_quarantined:
                     raise RuntimeError(
                         f"{path.name}: rows read {result.rows_read} != loaded {result.rows_loaded} "

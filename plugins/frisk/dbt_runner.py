@@ -1,0 +1,330 @@
+"""The warehouse build: one programmatic `dbt build` into a build-aside marts schema, then publish by swapping.
+
+    prepare_build_schema()  marts_build := empty + copies of yesterday's incremental marts
+    build_aside(run_id)     `dbt build` (seeds, staging, intermediate, marts -> marts_build, tests) in one
+                            invocation; every node's status, seconds and rows into audit.dbt_nodes and the log
+    publish(run_id)         in one transaction: marts -> marts_build, marts_build -> marts, re-grant BI roles
+    generate_docs()         `dbt docs generate` against the published marts
+
+Why one invocation: one Airflow task per model costs seconds of scheduling and dbt start-up each; one `dbt build`
+costs about a plain `dbt build` (bench/warehouse_build.py), and its per-node results are still surfaced.
+Why build aside: BI users only ever see a complete night, and a failed build or mart check leaves yesterday's
+marts in place. After a publish the build schema holds the previous marts (a rollback is one more swap).
+Incremental marts: the build schema is reset before each build to copies of the published incremental tables
+(named by the previous build's manifest), so an incremental model continues from what BI users see.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from frisk.config import DBT_PROJECT_DIR, settings
+from frisk.dbt_env import dbt_environ
+from frisk.warehouse import server_url
+
+log = logging.getLogger(__name__)
+
+PUBLISHED_SCHEMA = "marts"
+BUILD_SCHEMA = "marts_build"
+_RETIRED = "marts__retired"
+_LOCK = "select pg_advisory_xact_lock(hashtext('frisk.dbt_runner.publish'))"
+
+
+def default_target_path() -> Path:
+    """dbt's target folder for the nightly build (private to this FRISK_HOME, never dbt_project/target)."""
+    return settings().home / "dbt" / "target"
+
+
+def bi_roles() -> list[str]:
+    """Roles that read the marts: FRISK_BI_ROLES (comma-separated), default the deployment's `frisk_bi`."""
+    return [r.strip() for r in os.environ.get("FRISK_BI_ROLES", "frisk_bi").split(",") if r.strip()]
+
+
+@dataclass
+class NodeResult:
+    unique_id: str
+    resource_type: str
+    status: str
+    seconds: float
+    rows_affected: int | None
+    message: str | None
+
+    def line(self) -> str:
+        rows = "" if self.rows_affected is None else f", {self.rows_affected} rows"
+        return f"{self.resource_type:<8} {self.unique_id}: {self.status} in {self.seconds:.2f} s{rows}"
+
+
+@dataclass
+class BuildResult:
+    run_id: str
+    success: bool
+    seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+    message: str | None = None
+
+    @property
+    def models_built(self) -> int:
+        return sum(1 for n in self.nodes if n.resource_type in ("model", "seed", "snapshot")
+                   and n.status == "success")
+
+    @property
+    def tests_passed(self) -> int:
+        return sum(1 for n in self.nodes if n.resource_type in ("test", "unit_test") and n.status in ("pass", "warn"))
+
+    @property
+    def tests_failed(self) -> int:
+        return sum(1 for n in self.nodes if n.resource_type in ("test", "unit_test") and n.status in ("fail", "error"))
+
+    @property
+    def failed_nodes(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error")]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "success": self.success, "seconds": round(self.seconds, 3),
+                "models_built": self.models_built, "tests_passed": self.tests_passed,
+                "tests_failed": self.tests_failed, "nodes": len(self.nodes), "message": self.message,
+                "failed": [n.unique_id for n in self.failed_nodes]}
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """dbt reads env_var() from os.environ: set ours for the invocation and restore afterwards."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path: Path | None = None,
+               marts_schema: str = BUILD_SCHEMA, as_of: str | None = None,
+               project_dir: Path = DBT_PROJECT_DIR, callbacks: list[Any] | None = None) -> Any:
+    """Run one dbt command in this process; returns dbt's dbtRunnerResult."""
+    from dbt.cli.main import dbtRunner
+
+    target = target_path or default_target_path()
+    target.mkdir(parents=True, exist_ok=True)
+    env = dbt_environ(warehouse_url or server_url("warehouse"), target)
+    env["FRISK_MARTS_SCHEMA"] = marts_schema
+    env["FRISK_AS_OF_DATE"] = as_of or os.environ.get("FRISK_AS_OF_DATE", "")
+    full = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(target), "--log-path", str(target / "logs")]
+    with _environ(env):
+        return dbtRunner(callbacks=callbacks or []).invoke(full)
+
+
+def _node_finished(event: Any) -> None:
+    # progress while the build runs: one line per node as it finishes
+    if event.info.name != "NodeFinished":
+        return
+    info = event.data.node_info
+    log.info("dbt %s finished: %s", info.unique_id, info.node_status)
+
+
+def _collect(result: Any) -> list[NodeResult]:
+    nodes: list[NodeResult] = []
+    run = getattr(result, "result", None)
+    for r in getattr(run, "results", None) or []:
+        adapter = r.adapter_response or {}
+        rows = adapter.get("rows_affected")
+        status = getattr(r.status, "value", str(r.status))
+        nodes.append(NodeResult(
+            unique_id=r.node.unique_id, resource_type=str(getattr(r.node.resource_type, "value",
+                                                                  r.node.resource_type)),
+            status=str(status), seconds=float(r.execution_time or 0.0),
+            rows_affected=int(rows) if isinstance(rows, int) and rows >= 0 else None,
+            message=(str(r.message)[:1000] if r.message else None),
+        ))
+    return nodes
+
+
+def _incremental_aliases(target_path: Path, project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
+    manifest = target_path / "manifest.json"
+    if not manifest.exists():
+        return []
+    try:
+        nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {})
+    except (OSError, ValueError):
+        return []
+    return sorted(
+        n.get("alias") or n["name"] for n in nodes.values()
+        if n.get("resource_type") == "model" and n.get("config", {}).get("materialized") == "incremental"
+        and n.get("schema") in (BUILD_SCHEMA, PUBLISHED_SCHEMA)
+    )
+
+
+def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:
+    return conn.execute("select 1 from pg_namespace where nspname = %s", (schema,)).fetchone() is not None
+
+
+def _table_exists(conn: psycopg.Connection, schema: str, table: str) -> bool:
+    return conn.execute(
+        "select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = %s and c.relname = %s and c.relkind in ('r', 'p')", (schema, table)).fetchone() is not None
+
+
+def prepare_build_schema(conninfo: str, target_path: Path) -> list[str]:
+    """Empty the build schema, then copy the published incremental marts into it. Returns the copied tables."""
+    copied: list[str] = []
+    with psycopg.connect(conninfo) as conn:
+        conn.execute(_LOCK)
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(BUILD_SCHEMA)))
+        conn.execute(sql.SQL("create schema {}").format(sql.Identifier(BUILD_SCHEMA)))
+        for alias in _incremental_aliases(target_path):
+            if not _table_exists(conn, PUBLISHED_SCHEMA, alias):
+                continue
+            src = sql.Identifier(PUBLISHED_SCHEMA, alias)
+            dst = sql.Identifier(BUILD_SCHEMA, alias)
+            conn.execute(sql.SQL("create table {} (like {} including all)").format(dst, src))
+            conn.execute(sql.SQL("insert into {} select * from {}").format(dst, src))
+            copied.append(alias)
+        conn.commit()
+    if copied:
+        log.info("build schema %s prepared with the published incremental marts: %s", BUILD_SCHEMA,
+                 ", ".join(copied))
+    return copied
+
+
+def _start_build(conn: psycopg.Connection, run_id: str) -> None:
+    conn.execute(
+        """insert into audit.builds (run_id) values (%s)
+           on conflict (run_id) do update set started_at = now(), finished_at = null, status = 'running',
+               models_built = null, tests_passed = null, tests_failed = null, message = null""", (run_id,))
+    conn.execute("delete from audit.dbt_nodes where run_id = %s", (run_id,))  # an Airflow retry starts over
+
+
+def set_build_status(run_id: str, status: str, message: str | None = None, conninfo: str | None = None) -> None:
+    with psycopg.connect(conninfo or server_url("warehouse")) as conn:
+        conn.execute("update audit.builds set status = %s, message = %s, finished_at = now() where run_id = %s",
+                     (status, message, run_id))
+
+
+def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = False,
+                warehouse_url: str | None = None, target_path: Path | None = None,
+                project_dir: Path = DBT_PROJECT_DIR) -> BuildResult:
+    """`dbt build` of the whole project with the marts in the build-aside schema; audit rows written."""
+    url = warehouse_url or server_url("warehouse")
+    target = target_path or default_target_path()
+    started = time.monotonic()
+    with psycopg.connect(url) as conn:
+        _start_build(conn, run_id)
+    if full_refresh:
+        with psycopg.connect(url) as conn:
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(BUILD_SCHEMA)))
+            conn.execute(sql.SQL("create schema {}").format(sql.Identifier(BUILD_SCHEMA)))
+    else:
+        prepare_build_schema(url, target)
+    args = ["build"]
+    if full_refresh:
+        args.append("--full-refresh")
+    log.info("dbt build (marts into %s, as-of %s, full refresh %s)", BUILD_SCHEMA, as_of or "today", full_refresh)
+    res = dbt_invoke(args, warehouse_url=url, target_path=target, marts_schema=BUILD_SCHEMA, as_of=as_of,
+                     project_dir=project_dir, callbacks=[_node_finished])
+    nodes = _collect(res)
+    success = bool(res.success) and not any(n.status in ("error", "fail", "runtime error") for n in nodes)
+    message = None
+    if res.exception is not None:
+        message = f"dbt build raised: {res.exception}"[:2000]
+    elif not success:
+        failed = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
+        message = "dbt build failed: " + "; ".join(f"{n.unique_id}: {n.status}" for n in failed[:10])
+    result = BuildResult(run_id=run_id, success=success, seconds=time.monotonic() - started, nodes=nodes,
+                         message=message)
+    for n in nodes:
+        (log.info if n.status in ("success", "pass", "skipped", "no-op") else log.warning)("dbt %s", n.line())
+    _record(url, result)
+    log.info("dbt build %s: %d nodes, %d models/seeds built, %d tests passed, %d failed, %.1f s",
+             "succeeded" if success else "FAILED", len(nodes), result.models_built, result.tests_passed,
+             result.tests_failed, result.seconds)
+    return result
+
+
+def _record(url: str, result: BuildResult) -> None:
+    with psycopg.connect(url) as conn:
+        with conn.cursor() as cur:
+            cur.executemany(
+                """insert into audit.dbt_nodes (run_id, unique_id, resource_type, status, seconds, rows_affected,
+                                                message)
+                   values (%s, %s, %s, %s, %s, %s, %s)
+                   on conflict (run_id, unique_id) do update set status = excluded.status,
+                       seconds = excluded.seconds, rows_affected = excluded.rows_affected,
+                       message = excluded.message, finished_at = now()""",
+                [(result.run_id, n.unique_id, n.resource_type, n.status, round(n.seconds, 3), n.rows_affected,
+                  n.message) for n in result.nodes])
+        conn.execute(
+            """update audit.builds set models_built = %s, tests_passed = %s, tests_failed = %s,
+                   status = case when %s then status else 'failed' end,
+                   finished_at = case when %s then finished_at else now() end, message = %s
+               where run_id = %s""",
+            (result.models_built, result.tests_passed, result.tests_failed, result.success, result.success,
+             result.message, result.run_id))
+
+
+def publish(run_id: str, *, conninfo: str | None = None, roles: list[str] | None = None) -> dict[str, Any]:
+    """Swap the build schema in as `marts`, in one transaction, and re-grant the BI roles."""
+    url = conninfo or server_url("warehouse")
+    started = time.monotonic()
+    with psycopg.connect(url) as conn:
+        conn.execute(_LOCK)
+        conn.execute("set local lock_timeout = '60s'")
+        if not _schema_exists(conn, BUILD_SCHEMA):
+            raise RuntimeError(f"publish {run_id}: build schema {BUILD_SCHEMA} does not exist; nothing to publish")
+        had_marts = _schema_exists(conn, PUBLISHED_SCHEMA)
+        ident = sql.Identifier
+        if had_marts:
+            conn.execute(sql.SQL("alter schema {} rename to {}").format(ident(PUBLISHED_SCHEMA), ident(_RETIRED)))
+        conn.execute(sql.SQL("alter schema {} rename to {}").format(ident(BUILD_SCHEMA), ident(PUBLISHED_SCHEMA)))
+        if had_marts:
+            conn.execute(sql.SQL("alter schema {} rename to {}").format(ident(_RETIRED), ident(BUILD_SCHEMA)))
+        granted = []
+        for role in roles if roles is not None else bi_roles():
+            if conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+                conn.execute(sql.SQL("grant usage on schema {} to {}").format(ident(PUBLISHED_SCHEMA), ident(role)))
+                conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(
+                    ident(PUBLISHED_SCHEMA), ident(role)))
+                granted.append(role)
+        tables = [r[0] for r in conn.execute(
+            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p') order by 1", (PUBLISHED_SCHEMA,))]
+        conn.execute("update audit.builds set status = 'published', finished_at = now() where run_id = %s",
+                     (run_id,))
+        conn.commit()
+    out = {"run_id": run_id, "schema": PUBLISHED_SCHEMA, "relations": tables, "granted": granted,
+           "seconds": round(time.monotonic() - started, 3)}
+    log.info("published %d relations into %s (granted to: %s) in %.3f s", len(tables), PUBLISHED_SCHEMA,
+             ", ".join(granted) or "no BI role present", out["seconds"])
+    return out
+
+
+def generate_docs(*, warehouse_url: str | None = None, target_path: Path | None = None,
+                  as_of: str | None = None, project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """`dbt docs generate` describing the published marts; returns the docs' index.html."""
+    target = target_path or default_target_path()
+    res = dbt_invoke(["docs", "generate", "--static"], warehouse_url=warehouse_url, target_path=target,
+                     marts_schema=PUBLISHED_SCHEMA, as_of=as_of, project_dir=project_dir)
+    if not res.success:
+        raise RuntimeError(f"dbt docs generate failed: {res.exception}")
+    index = target / "index.html"
+    log.info("dbt docs: %s", index)
+    return index
+
+
+def docs_index(target_path: Path | None = None) -> Path | None:
+    index = (target_path or default_target_path()) / "index.html"
+    return index if index.exists() else None
