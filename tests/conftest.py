@@ -6,6 +6,7 @@ FRISK_WAREHOUSE_URL pointing at it, plus its own FRISK_HOME, landing and outbox 
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -39,6 +40,8 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
     warehouse.stop_embedded()
     shutil.rmtree(home, ignore_errors=True)
+    # pgserver logs from an atexit hook, after pytest has closed its capture streams
+    logging.getLogger("pgserver").disabled = True
 
 
 def _db_url(server_url: str, db: str) -> str:

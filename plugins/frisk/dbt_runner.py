@@ -277,7 +277,7 @@ def _record(url: str, result: BuildResult) -> None:
 
 
 def publish(run_id: str, *, conninfo: str | None = None, roles: list[str] | None = None) -> dict[str, Any]:
-    """Swap the build schema in as `marts`, in one transaction, and re-grant the BI roles."""
+    """Swap the build schema in as `marts`, in one transaction, and re-apply grants and row-level security."""
     url = conninfo or server_url("warehouse")
     started = time.monotonic()
     with psycopg.connect(url) as conn:
@@ -292,13 +292,19 @@ def publish(run_id: str, *, conninfo: str | None = None, roles: list[str] | None
         conn.execute(sql.SQL("alter schema {} rename to {}").format(ident(BUILD_SCHEMA), ident(PUBLISHED_SCHEMA)))
         if had_marts:
             conn.execute(sql.SQL("alter schema {} rename to {}").format(ident(_RETIRED), ident(BUILD_SCHEMA)))
-        granted = []
+        # Grants and row-level security belong to the tables, which the build created anew: re-apply them
+        # (aggregate marts to frisk_bi, person-level ones to frisk_hr only, policies per employer; migration 050),
+        # and take the readers off the retired schema, which now holds yesterday's marts.
+        conn.execute("select meta.apply_mart_security(%s)", (PUBLISHED_SCHEMA,))
+        granted = ["frisk_hr", "frisk_bi"]
         for role in roles if roles is not None else bi_roles():
-            if conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
-                conn.execute(sql.SQL("grant usage on schema {} to {}").format(ident(PUBLISHED_SCHEMA), ident(role)))
-                conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(
-                    ident(PUBLISHED_SCHEMA), ident(role)))
-                granted.append(role)
+            if role in granted or not conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+                continue
+            # an extra reader role (FRISK_BI_ROLES) gets what frisk_bi gets, by membership
+            conn.execute(sql.SQL("grant frisk_bi to {}").format(ident(role)))
+            granted.append(role)
+        if had_marts:
+            conn.execute(sql.SQL("revoke all on schema {} from frisk_bi, frisk_hr").format(ident(BUILD_SCHEMA)))
         tables = [r[0] for r in conn.execute(
             "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
             "where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p') order by 1", (PUBLISHED_SCHEMA,))]

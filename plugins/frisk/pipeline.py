@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from frisk import warehouse
-from frisk.config import DBT_PROJECT_DIR, LANDING_SOURCES, settings
+from frisk.config import LANDING_SOURCES, settings
 
 DAG_ORDER = (
     "payroll_ingest", "invoice_ingest", "public_statistics_ingest", "warehouse_build", "meeting_extract",
@@ -166,7 +166,10 @@ def summary_text(report: RunReport) -> str:
     lines.append(f"    warehouse URL  {warehouse.server_url('warehouse')}")
     lines.append(f"    landing        {cfg.landing_dir}")
     lines.append(f"    outbox         {cfg.outbox_dir}")
-    lines.append(f"    dbt docs       {DBT_PROJECT_DIR / 'target' / 'index.html'}")
+    from frisk.dbt_runner import docs_index
+
+    dbt_docs = docs_index()
+    lines.append(f"    dbt docs       {dbt_docs or '(not built)'}")
     gx_docs = _gx_docs_index()
     lines.append(f"    GX Data Docs   {gx_docs or '(not built)'}")
     lines.append(f"    DAG logs       {report.dags[0].log_file.parent if report.dags else '-'}")
