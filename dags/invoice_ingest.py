@@ -79,7 +79,17 @@ def invoice_ingest():
         print(f"invoice reconciliation: {findings or 'no findings'}; loaded batches {loaded}")
         return {"loaded_batches": loaded, "findings": findings}
 
-    load_file.expand(item=pending_files()) >> reconcile()
+    @task(trigger_rule="one_failed", retries=0)
+    def fail_if_a_file_failed() -> None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        # Airflow judges a run by its leaf tasks; without this, a rejected delivery would leave a green run.
+        raise AirflowFailException("at least one invoice file failed to load; see the load_file tasks")
+
+    loads = load_file.expand(item=pending_files())
+    done = reconcile()
+    loads >> done
+    [loads, done] >> fail_if_a_file_failed()
 
 
 # bound to a name so tests (and `airflow dags test`) find the DAG object in the module

@@ -61,8 +61,10 @@ def test_dag_loads_invoices_specs_payments_and_fails_visibly_on_a_rejected_file(
     mapped = sorted(state for (task_id, _), state in states.items() if task_id == "load_file")
     assert mapped == ["failed"] + ["success"] * 5  # the broken file fails its own task, visibly
     assert states[("reconcile", -1)] == "success"  # all_done: the other files are still reconciled
-    failed = [ti.rendered_map_index for ti in dagrun.get_task_instances() if ti.state == "failed"]
+    failed = [ti.rendered_map_index for ti in dagrun.get_task_instances()
+              if ti.state == "failed" and ti.task_id == "load_file"]
     assert failed == ["broken.xml"]  # the red task is named after the file
+    assert states[("fail_if_a_file_failed", -1)] == "failed"
 
     from airflow.models.asset import AssetEvent
     from airflow.utils.session import create_session
@@ -72,8 +74,8 @@ def test_dag_loads_invoices_specs_payments_and_fails_visibly_on_a_rejected_file(
         assert [(e.asset.uri, sorted(e.extra)) for e in events] == [
             ("frisk://warehouse/raw/invoices", ["findings", "loaded_batches"])
         ]
-    # Airflow judges a run by its leaf task: the run is green, the rejected file's own task is red.
-    assert dagrun.state == "success"
+    # the rejected delivery makes the run itself red, not only the file's own task
+    assert dagrun.state == "failed"
 
     rejected = list((frisk_env / "data" / "rejected" / "invoices").glob("*broken.xml"))
     assert len(rejected) == 1

@@ -1,11 +1,12 @@
 -- One row per invoice or credit note, from loaded, current batches. The same supplier and number delivered
 -- again (a duplicate or a corrected document) is kept once: the latest loaded batch wins.
--- Amounts carry the document's sign: credit notes are negative.
+-- Amounts carry the document's sign: credit notes are negative. An invoice and a credit note may share a number
+-- (separate number series at the supplier): they are different documents, with different keys.
 with ranked as (
     select
         d.*,
         row_number() over (
-            partition by d.supplier_org_number, d.invoice_number order by d.batch_id desc
+            partition by d.supplier_org_number, d.invoice_number, d.document_type order by d.batch_id desc
         ) as delivery_rank
     from {{ source('invoices_raw', 'invoice_documents') }} as d
     inner join {{ current_batches('invoices') }} as cb on cb.batch_id = d.batch_id
@@ -13,7 +14,10 @@ with ranked as (
 
 select
     batch_id,
-    md5(coalesce(supplier_org_number, '') || '|' || invoice_number) as invoice_key,
+    -- specifications and payments name invoices by supplier and number: the invoice keeps that plain key
+    case when document_type = 'credit_note'
+        then md5(coalesce(supplier_org_number, '') || '|' || invoice_number || '|credit_note')
+        else md5(coalesce(supplier_org_number, '') || '|' || invoice_number) end as invoice_key,
     document_type,
     invoice_number,
     type_code,
