@@ -97,6 +97,13 @@ def test_mart_rules_flag_grant_over_rate_and_caps() -> None:
     out, exps = derive_expectations(df, rule_sets)
     assert out[RULE_PREFIX + "grant_within_rate_of_paid"].tolist() == [True, True, False, True, True]
     assert out[RULE_PREFIX + "grant_within_person_year_cap"].tolist() == [False, False, True, True, True]
+    # credit notes: a negative paid amount may only reduce a grant, by at most the rate of what it credits
+    credits = pd.DataFrame({
+        "rule_set_id": ["FK_ARS_2018"] * 4, "person_key": [key] * 4, "employer_org_number": ["2120009903"] * 4,
+        "grant_year": [2024] * 4, "grant_amount": [0.0, -600.0, -700.0, 100.0],
+        "amount_paid": [-1200.0] * 4})
+    out_credits, _ = derive_expectations(credits, rule_sets)
+    assert out_credits[RULE_PREFIX + "grant_within_rate_of_paid"].tolist() == [True, True, False, False]
     assert out[RULE_PREFIX + "grant_within_employer_year_cap"].all()
     assert out[RULE_PREFIX + "grant_within_service_cap"].tolist() == [True, True, True, True, False]
     assert out["pnr_shaped__note"].tolist() == [False, False, False, True, False]  # org numbers are not flagged

@@ -99,8 +99,11 @@ def _grant_rules(df: pd.DataFrame, cols: list[str], numeric: list[str], cfg: dic
     exps: list[Exp] = []
     flags: dict[str, pd.Series] = {}
     if paid:
+        # On magnitudes, with the grant's sign following the payment's: a credit note (negative paid amount)
+        # may only reduce a grant, by at most the rate of what it credits.
+        paid_amount = df[paid].astype("float64")
         flags["grant_within_rate_of_paid"] = df[paid].isna() | ~(
-            amount > lookup(cfg["rate"]) * df[paid].astype("float64") + 0.005)
+            (amount.abs() > lookup(cfg["rate"]) * paid_amount.abs() + 0.005) | (amount * paid_amount < 0))
     cap = lookup(cfg["cap_per_service"])
     flags["grant_within_service_cap"] = cap.isna() | ~(amount > cap + 0.005)
     year = _one(pats["year"], cols)

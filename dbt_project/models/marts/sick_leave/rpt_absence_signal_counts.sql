@@ -1,0 +1,47 @@
+-- Early signals as counts, for BI users who may not see person-level rows: per employer x org unit x month x
+-- signal type and rule, the number of signals and of distinct people they concern. A unit whose headcount that
+-- month is at most `max_suppressed_group_size` (seed suppression_thresholds, scope signal_counts) is suppressed:
+-- its counts are null and its flag is true, so a count can never point at one person in a small unit.
+with signals as (
+    select
+        employer_org_number,
+        coalesce(org_unit_code, 'unknown') as org_unit_code,
+        cast(date_trunc('month', signal_date) as date) as month_start,
+        signal_type,
+        rule_id,
+        person_key
+    from {{ ref('fct_absence_signals') }}
+),
+
+headcount as (
+    select employer_org_number, coalesce(org_unit_code, 'unknown') as org_unit_code, month_start,
+           sum(employees) as employees
+    from {{ ref('fct_sick_leave_monthly') }}
+    group by 1, 2, 3
+),
+
+counted as (
+    select employer_org_number, org_unit_code, month_start, signal_type, rule_id,
+           count(*) as signals, count(distinct person_key) as persons
+    from signals
+    group by 1, 2, 3, 4, 5
+)
+
+select
+    cast(c.employer_org_number as text) as employer_org_number,
+    cast(c.org_unit_code as text) as org_unit_code,
+    cast(c.month_start as date) as month_start,
+    cast(c.signal_type as text) as signal_type,
+    cast(c.rule_id as text) as rule_id,
+    cast(h.employees as integer) as unit_employees,
+    cast(case when suppressed then null else c.signals end as integer) as signals,
+    cast(case when suppressed then null else c.persons end as integer) as persons,
+    cast(suppressed as boolean) as is_suppressed
+from counted as c
+left join headcount as h using (employer_org_number, org_unit_code, month_start)
+cross join lateral (
+    -- no threshold in force would be a configuration error: then everything is suppressed, never shown
+    select coalesce(h.employees, 0) <= coalesce(max(t.max_suppressed_group_size), 2147483647) as suppressed
+    from {{ ref('suppression_thresholds') }} as t
+    where t.scope = 'signal_counts' and {{ valid_on('t', 'c.month_start') }}
+) as s
