@@ -64,6 +64,21 @@ def trend_chart(unit: Unit, path: Path, names: dict[str, str]) -> Path:
         h1, l1 = ax.get_legend_handles_labels()
         h2, l2 = ax2.get_legend_handles_labels()
         ax.legend(h1 + h2, l1 + l2, loc="lower left", fontsize=7, frameon=True)
+    elif unit.benchmark_latest:
+        # no published month inside the period: the latest one as reference levels, dated in the legend
+        ax2 = ax.twinx()
+        ax2.spines["right"].set_visible(True)
+        latest = unit.benchmark_latest
+        when = latest["month"].strftime("%Y-%m")
+        for value, style, label in ((latest["lan"], "-.", "länet"), (latest["riket"], ":", "riket")):
+            if value is not None:
+                ax2.axhline(value, color="0.3", linestyle=style, linewidth=1.5,
+                            label=f"Sjukpenningtal {label} {when}: {value:.1f} (höger axel)".replace(".", ","))
+        ax2.set_ylabel("Sjukpenningtal, dagar per försäkrad")
+        ax2.set_ylim(bottom=0)
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, loc="lower left", fontsize=7, frameon=True)
     else:
         ax.legend(loc="lower left", fontsize=7)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))

@@ -89,6 +89,7 @@ class Unit:
     is_group: bool
     topics: dict[str, Topic] = field(default_factory=dict)
     benchmark: list[dict] = field(default_factory=list)  # month, kommun per employer, lan, riket (public)
+    benchmark_latest: dict | None = None  # the latest published month, when none falls inside the period
 
 
 def _pct(num: float, den: float) -> float | None:
@@ -228,6 +229,11 @@ def collect_unit(
     unit.benchmark = _benchmark(queries.public_benchmark(
         conn, emps, period.trend_start, period.end, benchmark_indicator
     ))
+    if not unit.benchmark:
+        # FK publishes with a lag (and a bundled snapshot can be old): show the latest figure before the period
+        earlier = _benchmark(queries.public_benchmark(
+            conn, emps, dt.date(1990, 1, 1), period.end, benchmark_indicator))
+        unit.benchmark_latest = earlier[-1] if earlier else None
     return unit
 
 
