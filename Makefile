@@ -34,11 +34,11 @@ run: venv
 	@$(BIN)/frisk run
 
 test: venv system-deps
-	@$(BIN)/ruff check plugins dags tests bench
+	@$(BIN)/ruff check plugins dags tests bench deploy
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	@$(BIN)/ruff check plugins dags tests bench
+	@$(BIN)/ruff check plugins dags tests bench deploy
 
 bench: venv
 	@$(BIN)/python -m bench.run

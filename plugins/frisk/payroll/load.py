@@ -10,18 +10,36 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
 
 from frisk import landing
-from frisk.identity import Pseudonymiser
+from frisk.identity import Pseudonymiser, mask_personnummer
 from frisk.loading import FileInfo, FileRejected, LoadResult, load_file
 from frisk.payroll.duplicates import quarantine_duplicates
 from frisk.payroll.parse import COLUMNS, TABLES, parse
 from frisk.payroll.sniff import sniff
+from frisk.warehouse import server_url
 
 log = logging.getLogger(__name__)
 
 SOURCE = "payroll"
 SUFFIXES = (".csv", ".txt")
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be reached (or the connection broke mid-load): retry later, the file waits."""
+
+
+def safe_url(url: str) -> str:
+    """The connection URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = (parts.username or "") + ":***"
+    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
 
 
 def load_path(path: Path | str, run_id: str | None = None, conninfo: str | None = None,
@@ -32,6 +50,27 @@ def load_path(path: Path | str, run_id: str | None = None, conninfo: str | None 
         # A retried task whose first attempt already archived or rejected the file: nothing left to do.
         log.warning("%s: no longer in landing (processed by an earlier attempt?), skipped", path.name)
         return LoadResult(source=SOURCE, file_name=path.name, status="skipped", error="file no longer in landing")
+    try:
+        return _load_existing(path, run_id, conninfo, move)
+    except psycopg.OperationalError as exc:
+        # Retried by Airflow; the message must say what is wrong without a traceback to read. The transaction (if
+        # one had started) is rolled back by the server, so the file is loaded whole by a later attempt.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WarehouseUnavailable(
+            f"{path.name}: the warehouse at {safe_url(conninfo or server_url('warehouse'))} could not be reached "
+            f"or the connection broke ({mask_personnummer(reason)}); nothing from this file was loaded and it stays "
+            "in landing for the next attempt") from None
+    except FileNotFoundError:
+        # Two runs over the same landing folder: the other one archived (or rejected) the file between our
+        # look and our read. Its transaction holds the batch (unique per SHA-256), ours rolled back: nothing lost.
+        if path.exists():
+            raise
+        log.warning("%s: moved away by another run while this one was reading it, skipped", path.name)
+        return LoadResult(source=SOURCE, file_name=path.name, status="skipped",
+                          error="file moved away by another run while this one was reading it")
+
+
+def _load_existing(path: Path, run_id: str | None, conninfo: str | None, move: bool) -> LoadResult:
     # The entity (hence the primary table) is known only after sniffing; sniff once and hand the result over.
     try:
         info = sniff(path)
@@ -76,10 +115,6 @@ def load_pending(run_id: str | None = None) -> list[dict]:
 
 def summarise_run(run_id: str, conninfo: str | None = None) -> dict:
     """Files, rows and quarantined rows of one run, from audit.batches (so failed mapped tasks count too)."""
-    import psycopg
-
-    from frisk.warehouse import server_url
-
     with psycopg.connect(conninfo or server_url("warehouse")) as conn:
         rows = conn.execute(
             """select status, count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),

@@ -192,6 +192,17 @@ def _region(lan: Any, kommun: Any, riket: set[str]) -> tuple[str, str, str, str]
     raise _FieldError(field, f"place not recognised: {place!r} (expected 'Riket', 'NN Län' or 'NNNN Kommun')")
 
 
+# raw.fk_statistics.value is numeric(10, 2): a larger value (or NaN / infinity, which Decimal accepts) would make
+# the COPY fail and with it the whole file, so such a cell is quarantined instead. Real rates are below 100.
+MAX_ABS_VALUE = Decimal("99999999.99")
+
+
+def _in_range(value: Decimal) -> Decimal:
+    if not value.is_finite() or abs(value) > MAX_ABS_VALUE:
+        raise ValueError(f"out of range: {value} (a value must be a finite number of at most {MAX_ABS_VALUE})")
+    return value
+
+
 def _value(cell: Any, suppressed: set[str]) -> tuple[Decimal | None, bool]:
     """(value, is_suppressed). An empty cell or a marker like 'rojd' / '..' is suppressed (value withheld)."""
     if cell is None or (isinstance(cell, str) and not cell.strip()):
@@ -199,12 +210,12 @@ def _value(cell: Any, suppressed: set[str]) -> tuple[Decimal | None, bool]:
     if isinstance(cell, bool):
         raise ValueError(f"not a number: {cell!r}")
     if isinstance(cell, int | float):
-        return Decimal(str(cell)), False
+        return _in_range(Decimal(str(cell))), False
     text = _text(cell)
     if _norm(text) in suppressed:
         return None, True
     try:
-        return Decimal(text.replace("\u00a0", "").replace(" ", "").replace(",", ".")), False
+        return _in_range(Decimal(text.replace("\u00a0", "").replace(" ", "").replace(",", "."))), False
     except InvalidOperation:
         raise ValueError(f"not a number: {text!r}") from None
 

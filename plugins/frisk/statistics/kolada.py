@@ -65,15 +65,23 @@ def next_page(doc: dict[str, Any], url: str) -> str | None:
     return urljoin(url, link)  # relative links resolve against the page they came from
 
 
+MAX_ABS_VALUE = Decimal("9999999999.9999")
+MAX_COUNT = 2**31 - 1  # raw.kolada_values.count is an integer
+
+
 def _number(value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         raise ValueError(f"not a number: {value!r}")
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation:
         raise ValueError(f"not a number: {value!r}") from None
+    # raw.kolada_values.value is numeric(14, 4): a value beyond it (or NaN / infinity) would fail the whole COPY
+    if not number.is_finite() or abs(number) > MAX_ABS_VALUE:
+        raise ValueError(f"out of range: {str(value)[:40]} (at most {MAX_ABS_VALUE})")
+    return number
 
 
 def parse_page(
@@ -124,6 +132,8 @@ def parse_page(
                 count = entry.get("count")
                 if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
                     raise _Bad(f"{at}.count", f"not a whole number: {count!r}")
+                if count is not None and not 0 <= count <= MAX_COUNT:
+                    raise _Bad(f"{at}.count", f"out of range: {count} (0 to {MAX_COUNT})")
                 key = (kpi, muni, year, gender)
                 if key in seen:
                     raise _Bad(at, f"repeats {kpi} {muni} {year} {gender} given earlier in this response")
