@@ -310,16 +310,32 @@ INVOICES: list[Case] = [
     Case("invoice_invalid_personnummer_on_a_line", "invoices", "T-PNR.xml",
          _xml(lambda: ubl("T-PNR", [("1200.00", pnr(0)), ("3800.00", bad_pnr(1))])), "loaded", loaded=1,
          quarantined=((None, "Personnummer", "invoice line 2"),), kind="invoice"),
+    # an amount beyond numeric(14,2): refused by the parser, naming the element and its line (not by COPY); the
+    # first element out of range in document order is named (here the VAT breakdown, which sums the lines)
     Case("invoice_huge_amount", "invoices", "T-HUGE.xml",
          _xml(lambda: ubl("T-HUGE", [("1200.00", pnr(0)), ("99999999999999.00", pnr(1))])), "rejected",
-         error=r"line \d+", kind="invoice",
-         known_gap="invoices: an amount beyond numeric(14,2) passes parsing and arithmetic, then COPY raises "
-                   "NumericValueOutOfRange out of load_file (the loader crashes instead of rejecting the file)"),
+         error=r"line \d+: cbc:\w+ in \w+ is out of range: the warehouse column is numeric\(14,2\)", kind="invoice"),
+    Case("invoice_amount_rounds_out_of_range", "invoices", "T-ROUND.xml",
+         _xml(lambda: ubl("T-ROUND", [("999999999999.995", pnr(0))])), "rejected",
+         error=r"line \d+: cbc:LineExtensionAmount in InvoiceLine is out of range", kind="invoice"),
+    Case("invoice_vat_rate_10000_percent", "invoices", "T-VAT.xml",
+         _xml(lambda: ubl("T-VAT", [("1200.00", pnr(0))]).replace(
+             "<cbc:Percent>0</cbc:Percent>\n        <cac:TaxScheme>", "<cbc:Percent>10000</cbc:Percent>\n        "
+             "<cac:TaxScheme>", 1)), "rejected",
+         error=r"line \d+: cac:Item/cac:ClassifiedTaxCategory/cbc:Percent in InvoiceLine is out of range: "
+               r".*numeric\(6,2\)", kind="invoice"),
+    Case("invoice_nan_amount", "invoices", "T-NAN.xml",
+         _xml(lambda: ubl("T-NAN", [("1200.00", pnr(0))]).replace(
+             '<cbc:PriceAmount currencyID="SEK">1200.00', '<cbc:PriceAmount currencyID="SEK">NaN', 1)), "rejected",
+         error=r"line \d+: cac:Price/cbc:PriceAmount is not a finite number", kind="invoice"),
+    # Frisk requires the reference (PEPPOL does not): without it the credit cannot reduce the right invoice
     Case("credit_note_without_reference", "invoices", "T-CN.xml",
          _xml(lambda: ubl("T-CN", [("1200.00", pnr(0))], credit=True)), "rejected",
-         error=r"line \d+.*(BillingReference|reference)", kind="invoice",
-         known_gap="invoices: a credit note without cac:BillingReference loads silently (settles itself); "
-                   "it should be rejected or quarantined with a reason"),
+         error=r"line 2: credit note T-CN has no cac:BillingReference.*reference the invoice it corrects",
+         kind="invoice"),
+    Case("credit_note_with_reference", "invoices", "T-CN-OK.xml",
+         _xml(lambda: ubl("T-CN-OK", [("1200.00", pnr(0))], credit=True, billing_ref="T-1")), "loaded", loaded=1,
+         kind="invoice"),
     Case("invoice_200mb", "invoices", "T-BIG.xml", _big_xml, "rejected",
          error=r"file is \d+ bytes, more than the limit", kind="invoice", big=True),
 ]
@@ -364,10 +380,18 @@ SIDE_FILES: list[Case] = [
                + "\n" + P1.replace("6000.00", "sexhundra") + "\n"), "loaded", loaded=2,
          quarantined=((4, "belopp", "belopp is zero"), (5, "belopp", "is not an amount")), kind="payment"),
     Case("payments_huge_amount", "payments", "pay_huge.csv",
-         _text(PAY + P1 + "\n" + P1.replace("6000.00", "99999999999999.00") + "\n"), "loaded", loaded=1,
-         quarantined=((3, "belopp", ""),), kind="payment",
-         known_gap="invoices/payments: an amount beyond numeric(14,2) is not validated; COPY raises "
-                   "NumericValueOutOfRange out of load_file instead of quarantining the row"),
+         _text(PAY + P1 + "\n" + P1.replace("6000.00", "99999999999999.00") + "\n"
+               + P1.replace("6000.00", "-1" + "0" * 40) + "\n"), "loaded", loaded=1,
+         quarantined=((3, "belopp", "belopp is out of range"), (4, "belopp", "belopp is out of range")),
+         kind="payment"),
+    Case("payments_nan_and_infinity", "payments", "pay_nan.csv",
+         _text(PAY + P1 + "\n" + P1.replace("6000.00", "NaN") + "\n" + P1.replace("6000.00", "Infinity") + "\n"
+               + P1.replace("6000.00", "-inf") + "\n"), "loaded", loaded=1,
+         quarantined=((3, "belopp", "not a finite amount"), (4, "belopp", "not a finite amount"),
+                      (5, "belopp", "not a finite amount")), kind="payment"),
+    Case("spec_huge_amount", "invoices", "S-huge.spec.csv",
+         _lazy(_spec(S1, S2.replace("2400.00", "1000000000000.00"))), "loaded", loaded=1,
+         quarantined=((3, "belopp_exkl_moms", "belopp_exkl_moms is out of range"),), kind="specification"),
 ]
 
 # --- public statistics: FK Excel files dropped in landing/statistics ------------------------------------------------

@@ -60,23 +60,16 @@ def generate_demo(target: Path, employees: int = DEMO_EMPLOYEES, years: int = 1)
     return generate(target, employees=employees, years=years, seed=DEMO_SEED, end_date=DEMO_END)
 
 
-def is_credit_note(path: Path) -> bool:
-    return path.suffix == ".xml" and b"<CreditNote" in path.read_bytes()[:2000]
-
-
-def deliver(demo: Path, landing: Path, *sources: str, credit_notes: bool = True) -> list[Path]:
+def deliver(demo: Path, landing: Path, *sources: str) -> list[Path]:
     """Copy the demo files of `sources` into the landing folders (a delivery, or a re-delivery of the same bytes).
 
-    `credit_notes=False` leaves the demo's credit notes out: the GX mart check `grant_within_rate_of_paid` flags a
-    paid credit note's row (paid < 0, grant 0) as a critical failure, so a build over them is never published
-    (reported; tests that need a published build use this until the check is fixed).
+    Everything is delivered, the demo's credit note included: the mart check `grant_within_rate_of_paid` compares
+    magnitudes, so a paid credit note (paid < 0, grant <= 0) passes and the build publishes.
     """
     copied = []
     for source in sources:
         (landing / source).mkdir(parents=True, exist_ok=True)
         for f in sorted((demo / source).iterdir()):
-            if not credit_notes and is_credit_note(f):
-                continue
             copied.append(Path(shutil.copy2(f, landing / source / f.name)))
     return copied
 

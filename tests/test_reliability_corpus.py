@@ -111,7 +111,7 @@ def test_the_whole_corpus_at_once_through_the_ingest_dags(airflow_home: Path, wa
     good rows of the others, and fails its run visibly only through the rejected files' tasks."""
     for var in ("FRISK_FK_BASE_URL", "FRISK_KOLADA_BASE_URL", "AIRFLOW_CONN_FRISK_FK", "AIRFLOW_CONN_FRISK_KOLADA"):
         monkeypatch.delenv(var, raising=False)
-    # known gaps crash their task and would wait for Airflow's retry delay: they are covered (xfail) above
+    # a case marked as a known gap (none at present) would crash its task and wait for Airflow's retry delay
     cases = [c for c in CORPUS if not c.big and not c.known_gap]
     landing = frisk_env / "data" / "landing"
     for c in cases:
@@ -166,3 +166,24 @@ def test_kolada_values_beyond_the_column_are_quarantined_not_fatal() -> None:
     bad = [o for o in out if isinstance(o, Quarantined)]
     assert read == 4 and len(rows) == 1 and len(bad) == 3
     assert all("out of range" in q.reason for q in bad)
+
+
+def test_invoice_number_limits_match_the_warehouse_columns(warehouse: str) -> None:
+    """The parser refuses what does not fit (frisk.invoices.limits); those ranges must be the columns' own, and
+    every numeric column of the invoice tables must have one (a new column without a limit fails here)."""
+    from decimal import Decimal
+
+    from frisk.invoices.limits import AMOUNT, COLUMN_TYPES
+
+    with psycopg.connect(warehouse) as conn:
+        actual = {f"raw.{t}.{c}": (p, s) for t, c, p, s in conn.execute(
+            """select table_name, column_name, numeric_precision, numeric_scale from information_schema.columns
+               where table_schema = 'raw' and data_type = 'numeric' and (table_name like 'invoice%%'
+                     or table_name = 'payments')""")}
+        assert {k: (v.precision, v.scale) for k, v in COLUMN_TYPES.items()} == actual
+        # the edge as PostgreSQL itself sees it: the largest value that fits, and the one that rounds out
+        biggest, rounds_out = Decimal("999999999999.994"), Decimal("-999999999999.995")
+        assert AMOUNT.fits(biggest) and not AMOUNT.fits(rounds_out)
+        assert conn.execute("select %s::numeric(14,2)", (biggest,)).fetchone()[0] == Decimal("999999999999.99")
+        with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+            conn.execute("select %s::numeric(14,2)", (rounds_out,))

@@ -52,11 +52,18 @@ def _stamp() -> str:
     return dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
 
 
-def _move(path: Path, target_dir: Path) -> Path:
+def _move(path: Path, target_dir: Path) -> Path | None:
+    """Move `path` into `target_dir` (timestamped name); None when another run moved it away first."""
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{_stamp()}__{path.name}"
     try:
         os.replace(path, target)
+    except FileNotFoundError:
+        # Two runs over one landing folder finish the same file at once (one loaded it, the other skipped it): the
+        # other run won the move between our existence check and ours. Not an error; the batch is recorded.
+        if path.exists():
+            raise
+        return None
     except OSError:  # another file system
         shutil.move(str(path), target)
     return target
@@ -74,6 +81,8 @@ def reject(path: Path, source: str, message: str) -> Path | None:
     if not path.exists():
         return None
     target = _move(path, settings().rejected_dir / source)
+    if target is None:
+        return None  # another run moved it (and wrote its own .error.txt)
     text = (
         f"File: {path.name}\n"
         f"Source: {source}\n"

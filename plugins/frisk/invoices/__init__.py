@@ -1,7 +1,8 @@
 """FHV invoices: PEPPOL BIS 3 e-invoices, per-employee specifications and accounts-payable payments.
 
 `load_pending(run_id)` loads every waiting file and then reconciles specifications and payments with invoices.
-Modules: xml_safety (hardened XML), ubl (Invoice/CreditNote reading), arithmetic (EN 16931 totals), documents
+Modules: xml_safety (hardened XML), ubl (Invoice/CreditNote reading), limits (the warehouse columns' numeric
+ranges, checked while parsing), arithmetic (EN 16931 totals), documents
 (rows and pseudonymisation), specification and payments (the CSV files), load (per file), reconcile
 (findings).
 """

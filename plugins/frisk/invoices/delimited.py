@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from frisk.invoices.limits import AMOUNT
 from frisk.loading import FileRejected
 
 MAX_BYTES = 200 * 1024 * 1024  # far above a year of specifications; bounds memory for a wrong file
@@ -78,7 +79,13 @@ def amount(value: str, field: str) -> Decimal:
         result = Decimal(text.replace(",", "."))
     except InvalidOperation:
         raise FieldError(field, f"{field} is not an amount: {text[:30]!r}") from None
-    if not result.is_finite() or result != result.quantize(Decimal("0.01")):
+    if not result.is_finite():
+        raise FieldError(field, f"{field} is not a finite amount: {text[:30]!r}")
+    if not AMOUNT.fits(result):
+        # Checked before the decimals (quantize fails beyond 28 digits) and here rather than by COPY, whose
+        # NumericValueOutOfRange would abort the whole file; the value is not echoed (it may be a personnummer).
+        raise FieldError(field, f"{field} is out of range: the warehouse column is {AMOUNT.describe()}")
+    if result != result.quantize(Decimal("0.01")):
         raise FieldError(field, f"{field} must be an amount with at most two decimals: {text[:30]!r}")
     return result
 

@@ -9,6 +9,8 @@
 - `landing/invoices/*.spec.csv`: per-employee specifications (specification.py).
 - `landing/payments/*.csv`: accounts-payable payments (payments.py).
 After loading, reconcile.py recomputes which specification rows and payments do not match their invoices.
+`load_path` runs each file inside frisk.load_guard: a file another run moved away is skipped, and an unreachable
+warehouse raises `WarehouseUnavailable` (file, address without password, reason; the file stays in landing).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import psycopg
 from frisk import landing
 from frisk.identity import Pseudonymiser
 from frisk.invoices import arithmetic, documents, payments, specification, ubl
+from frisk.load_guard import guarded
 from frisk.loading import FileInfo, FileRejected, Quarantined, Row, load_file
 from frisk.warehouse import server_url
 
@@ -236,16 +239,24 @@ def pending() -> list[dict]:
 
 
 def load_path(path: str | Path, kind: str, run_id: str | None = None, conninfo: str | None = None) -> dict:
-    """Load one pending file of `kind` (invoice | specification | payment)."""
+    """Load one pending file of `kind` (invoice | specification | payment).
+
+    Never raises for bad input. Raises `frisk.load_guard.WarehouseUnavailable` when the warehouse cannot be used
+    (the file stays in landing); a file that another run (or an earlier try of this task) moved away is skipped
+    with outcome `missing`.
+    """
     path = Path(path)
-    if not path.exists():
-        # Another run (or an earlier try of this task) has already archived or rejected it.
-        log.info("%s: no longer in the landing folder, nothing to do", path.name)
-        return {"source": path.parent.name, "file_name": path.name, "status": "skipped", "batch_id": None,
+    source = PAYMENT_SOURCE if kind == "payment" else INVOICE_SOURCE
+
+    def missing(reason: str) -> dict:
+        return {"source": source, "file_name": path.name, "status": "skipped", "batch_id": None,
                 "entity": None, "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "seconds": 0.0,
-                "error": None, "moved_to": None, "kind": kind, "outcome": "missing"}
+                "error": reason, "moved_to": None, "kind": kind, "outcome": "missing"}
+
     loaders = {"invoice": load_invoice, "specification": load_specification, "payment": load_payments}
-    return loaders[kind](path, run_id=run_id, conninfo=conninfo)
+    load = loaders[kind]
+    return guarded(path, source, lambda: load(path, run_id=run_id, conninfo=conninfo), conninfo=conninfo,
+                   skipped=missing)
 
 
 def load_pending(run_id: str | None = None) -> list[dict]:

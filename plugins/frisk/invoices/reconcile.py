@@ -18,6 +18,7 @@ import re
 
 import psycopg
 
+from frisk.load_guard import warehouse_errors
 from frisk.warehouse import server_url
 
 log = logging.getLogger(__name__)
@@ -133,8 +134,13 @@ _INSERTS = [
 
 
 def reconcile(run_id: str | None = None, conninfo: str | None = None) -> dict[str, int]:
-    """Recompute quarantine.invoice_reconciliation. Returns the number of findings per reason."""
-    with psycopg.connect(conninfo or server_url("warehouse")) as conn:
+    """Recompute quarantine.invoice_reconciliation. Returns the number of findings per reason.
+
+    Raises `frisk.load_guard.WarehouseUnavailable` (with the address and reason) when the warehouse cannot be
+    used; the one transaction is then rolled back and yesterday's findings stay until the next run.
+    """
+    with warehouse_errors("invoice reconciliation", conninfo, "nothing was changed; the next run recomputes it"), \
+            psycopg.connect(conninfo or server_url("warehouse")) as conn:
         conn.execute("select pg_advisory_xact_lock(hashtext('frisk.invoice_reconciliation'))")
         conn.execute("delete from quarantine.invoice_reconciliation")
         for sql in _INSERTS:

@@ -3,6 +3,8 @@
 Only reading happens here; the arithmetic rules live in `arithmetic.py` and the rows for the warehouse in
 `load.py`. Every error names the line of the element concerned and the UBL element, so a person can find it.
 Amounts are kept as printed (a credit note's amounts are positive; `sign` = -1 says it reduces what is owed).
+Two checks beyond reading: every number must fit the warehouse column it goes to (limits.py), and a credit note
+must name the invoice it corrects (cac:BillingReference); otherwise the file is rejected, naming the line.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from frisk.identity import validate_org_number
+from frisk.invoices.limits import AMOUNT, PERCENT, QUANTITY, Numeric
 from frisk.invoices.xml_safety import LinedElement, parse_xml_file
 from frisk.loading import FileRejected
 
@@ -135,8 +138,9 @@ def _text(el: LinedElement, path: str) -> str | None:
 
 
 def _decimal(
-    el: LinedElement, path: str, currency: str | None = None, required: bool = False
+    el: LinedElement, path: str, currency: str | None = None, required: bool = False, limit: Numeric = AMOUNT
 ) -> Decimal | None:
+    """The number at `path`, which must fit `limit`, the warehouse column it is loaded into (limits.py)."""
     found = el.find(path, NS)
     if found is None or not (found.text or "").strip():
         if required:
@@ -149,6 +153,13 @@ def _decimal(
         raise FileRejected(f"line {found.sourceline}: {path} is not a number: {text[:40]!r}") from None
     if not value.is_finite():
         raise FileRejected(f"line {found.sourceline}: {path} is not a finite number")
+    if not limit.fits(value):
+        # Refused here, naming the element: COPY would fail the whole file with NumericValueOutOfRange. The value
+        # is not echoed (a long digit string could be a personnummer typed into the wrong field).
+        raise FileRejected(
+            f"line {found.sourceline}: {path} in {_local(el.tag)} is out of range: the warehouse column is "
+            f"{limit.describe()}"
+        )
     cur = found.get("currencyID")
     if currency is not None and cur is not None and cur != currency:
         # PEPPOL-EN16931-R051: every amount is in the document currency (only the extra VAT total may differ)
@@ -219,7 +230,7 @@ def _allowance_charge(el: LinedElement, currency: str) -> AllowanceCharge:
         reason=_text(el, "cbc:AllowanceChargeReason"),
         reason_code=_text(el, "cbc:AllowanceChargeReasonCode"),
         tax_category=_text(el, "cac:TaxCategory/cbc:ID"),
-        tax_percent=_decimal(el, "cac:TaxCategory/cbc:Percent"),
+        tax_percent=_decimal(el, "cac:TaxCategory/cbc:Percent", limit=PERCENT),
         sourceline=el.sourceline,
     )
 
@@ -237,7 +248,7 @@ def _parse_line(el: LinedElement, qty_tag: str, currency: str) -> Line:
     cls_el = _find(el, "cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode")
     return Line(
         line_id=line_id,
-        quantity=_decimal(el, qty_tag),
+        quantity=_decimal(el, qty_tag, limit=QUANTITY),
         unit_code=qty_el.get("unitCode") if qty_el is not None else None,
         net_amount=_decimal(el, "cbc:LineExtensionAmount", currency, required=True),
         item_name=_text(el, "cac:Item/cbc:Name"),
@@ -246,9 +257,9 @@ def _parse_line(el: LinedElement, qty_tag: str, currency: str) -> Line:
         classification=_text(el, "cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode"),
         classification_list_id=cls_el.get("listID") if cls_el is not None else None,
         tax_category=_text(el, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID"),
-        tax_percent=_decimal(el, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent"),
-        price_amount=_decimal(el, "cac:Price/cbc:PriceAmount", currency),
-        base_quantity=_decimal(el, "cac:Price/cbc:BaseQuantity"),
+        tax_percent=_decimal(el, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", limit=PERCENT),
+        price_amount=_decimal(el, "cac:Price/cbc:PriceAmount", currency, limit=QUANTITY),
+        base_quantity=_decimal(el, "cac:Price/cbc:BaseQuantity", limit=QUANTITY),
         period_start=_date(el, "cac:InvoicePeriod/cbc:StartDate"),
         period_end=_date(el, "cac:InvoicePeriod/cbc:EndDate"),
         note=_text(el, "cbc:Note"),
@@ -308,7 +319,7 @@ def parse_document(path: Path) -> Document:
                 subtotals.append(
                     TaxSubtotal(
                         category=category,
-                        percent=_decimal(st, "cac:TaxCategory/cbc:Percent") or Decimal(0),
+                        percent=_decimal(st, "cac:TaxCategory/cbc:Percent", limit=PERCENT) or Decimal(0),
                         taxable_amount=_decimal(st, "cbc:TaxableAmount", currency, required=True),
                         tax_amount=_decimal(st, "cbc:TaxAmount", currency, required=True),
                         exemption_reason=_text(st, "cac:TaxCategory/cbc:TaxExemptionReason"),
@@ -351,6 +362,17 @@ def parse_document(path: Path) -> Document:
             )
         keys[key] = st.sourceline
 
+    billing_reference = _text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID")
+    if doc_type == "credit_note" and not billing_reference:
+        # PEPPOL allows it (BT-25 is optional), Frisk does not: an unreferenced credit would settle against its own
+        # number, so the invoice it corrects keeps its full paid amount and grant. Rejected rather than
+        # quarantined: the whole document depends on the reference, and the supplier must re-send it.
+        raise FileRejected(
+            f"line {root.sourceline}: credit note {number} has no "
+            "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID; a credit note must reference the invoice "
+            "it corrects, so that it reduces that invoice (and its grant). Ask the supplier to send it again "
+            "with the invoice number in BillingReference"
+        )
     due = _date(root, "cbc:DueDate") or _date(root, "cac:PaymentMeans/cbc:PaymentDueDate")
     return Document(
         document_type=doc_type,
@@ -366,7 +388,7 @@ def parse_document(path: Path) -> Document:
         buyer=_party(_find(root, "cac:AccountingCustomerParty/cac:Party")),
         buyer_reference=_text(root, "cbc:BuyerReference"),
         order_reference=_text(root, "cac:OrderReference/cbc:ID"),
-        billing_reference=_text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"),
+        billing_reference=billing_reference,
         allowance_charges=[_allowance_charge(a, currency) for a in root.findall("cac:AllowanceCharge", NS)],
         tax_subtotals=subtotals,
         tax_amount=tax_amount if tax_amount is not None else Decimal(0),

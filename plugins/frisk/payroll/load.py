@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 from frisk import landing
-from frisk.identity import Pseudonymiser, mask_personnummer
+from frisk.identity import Pseudonymiser
+from frisk.load_guard import WarehouseUnavailable as WarehouseUnavailable  # re-exported: part of this API
+from frisk.load_guard import guarded
+from frisk.load_guard import safe_url as safe_url  # re-exported for existing callers
 from frisk.loading import FileInfo, FileRejected, LoadResult, load_file
 from frisk.payroll.duplicates import quarantine_duplicates
 from frisk.payroll.parse import COLUMNS, TABLES, parse
@@ -28,46 +30,15 @@ SOURCE = "payroll"
 SUFFIXES = (".csv", ".txt")
 
 
-class WarehouseUnavailable(RuntimeError):
-    """The warehouse cannot be reached (or the connection broke mid-load): retry later, the file waits."""
-
-
-def safe_url(url: str) -> str:
-    """The connection URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = (parts.username or "") + ":***"
-    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
-
-
 def load_path(path: Path | str, run_id: str | None = None, conninfo: str | None = None,
               move: bool = True) -> LoadResult:
-    """Load one payroll file. Never raises for bad input: the result's status is loaded, skipped or rejected."""
+    """Load one payroll file. Never raises for bad input: the result's status is loaded, skipped or rejected.
+
+    Raises `WarehouseUnavailable` when the warehouse cannot be used (the file stays in landing); a file another
+    run moved away meanwhile is `skipped` (frisk.load_guard).
+    """
     path = Path(path)
-    if not path.exists():
-        # A retried task whose first attempt already archived or rejected the file: nothing left to do.
-        log.warning("%s: no longer in landing (processed by an earlier attempt?), skipped", path.name)
-        return LoadResult(source=SOURCE, file_name=path.name, status="skipped", error="file no longer in landing")
-    try:
-        return _load_existing(path, run_id, conninfo, move)
-    except psycopg.OperationalError as exc:
-        # Retried by Airflow; the message must say what is wrong without a traceback to read. The transaction (if
-        # one had started) is rolled back by the server, so the file is loaded whole by a later attempt.
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WarehouseUnavailable(
-            f"{path.name}: the warehouse at {safe_url(conninfo or server_url('warehouse'))} could not be reached "
-            f"or the connection broke ({mask_personnummer(reason)}); nothing from this file was loaded and it stays "
-            "in landing for the next attempt") from None
-    except FileNotFoundError:
-        # Two runs over the same landing folder: the other one archived (or rejected) the file between our
-        # look and our read. Its transaction holds the batch (unique per SHA-256), ours rolled back: nothing lost.
-        if path.exists():
-            raise
-        log.warning("%s: moved away by another run while this one was reading it, skipped", path.name)
-        return LoadResult(source=SOURCE, file_name=path.name, status="skipped",
-                          error="file moved away by another run while this one was reading it")
+    return guarded(path, SOURCE, lambda: _load_existing(path, run_id, conninfo, move), conninfo=conninfo)
 
 
 def _load_existing(path: Path, run_id: str | None, conninfo: str | None, move: bool) -> LoadResult:

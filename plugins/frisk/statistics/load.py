@@ -12,6 +12,8 @@ as they were, so staging keeps the last good data. A URL that cannot be fetched 
 `failed` result and changes nothing.
 
 Manual drops: FK Excel files in landing/statistics/ go through frisk.loading.load_file (archive/rejected).
+Both paths run inside frisk.load_guard: an unreachable warehouse raises `WarehouseUnavailable` naming the dataset
+or file, the warehouse address (without password) and the reason, instead of psycopg's bare OperationalError.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import psycopg
 
 from frisk import landing
 from frisk.identity import mask_personnummer
+from frisk.load_guard import guarded, warehouse_errors
 from frisk.loading import FileRejected, LoadResult, Quarantined, Row, _Writer, load_file
 from frisk.statistics import fk_excel, kolada
 from frisk.statistics.http_client import FetchError, HttpClient
@@ -37,6 +40,8 @@ from frisk.warehouse import server_url
 log = logging.getLogger(__name__)
 
 SOURCE = "statistics"
+FETCH_NOT_STORED = ("nothing from it was stored; the next attempt fetches it again and the last loaded data stay "
+                    "in force")
 
 
 @dataclass
@@ -296,6 +301,14 @@ def store(fetched: Fetched, conninfo: str, run_id: str | None = None) -> LoadRes
 def _run(name: str, fetch: Callable[[], Fetched], conninfo: str, run_id: str | None) -> dict:
     """Fetch and store one dataset; a fetch failure becomes a `failed` result instead of an exception."""
     started = time.monotonic()
+    # The fetch reads the last stored response (conditional request) and the store writes in one transaction:
+    # with the warehouse down either fails before anything is stored, with a message that says so.
+    with warehouse_errors(name, conninfo, FETCH_NOT_STORED):
+        return _fetch_and_store(name, fetch, conninfo, run_id, started)
+
+
+def _fetch_and_store(name: str, fetch: Callable[[], Fetched], conninfo: str, run_id: str | None,
+                     started: float) -> dict:
     try:
         fetched = fetch()
     except FetchError as exc:
@@ -362,7 +375,9 @@ def load_pending(run_id: str | None = None, *, conninfo: str | None = None) -> l
     """FK Excel files dropped by hand into landing/statistics/: loaded, then archived (or rejected)."""
     results = []
     for path in landing.pending_files(SOURCE):
-        r = load_file(
+        # Guarded like every landing file: another run may have moved it away meanwhile (skipped), and an
+        # unreachable warehouse raises WarehouseUnavailable with the file left in landing.
+        r = guarded(path, SOURCE, lambda path=path: load_file(
             path,
             source=SOURCE,
             columns=fk_excel.COLUMNS,
@@ -371,7 +386,7 @@ def load_pending(run_id: str | None = None, *, conninfo: str | None = None) -> l
             parse=fk_excel.parse,
             run_id=run_id,
             conninfo=conninfo,
-        )
+        ), conninfo=conninfo)
         results.append(r.as_dict())
     return results
 
