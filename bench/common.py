@@ -17,7 +17,8 @@ WORK = BENCH_DIR / "work"
 RESULTS = BENCH_DIR / "results"
 
 
-def machine() -> dict:
+def machine(server: str | None = None) -> dict:
+    """Cores, memory, CPU, versions and the load average when the run started (the machine may be shared)."""
     mem_kb = 0
     with open("/proc/meminfo") as f:
         for line in f:
@@ -29,8 +30,13 @@ def machine() -> dict:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    return {"cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1), "cpu": cpu,
-            "python": platform.python_version(), "kernel": platform.release()}
+    info = {"cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1), "cpu": cpu,
+            "python": platform.python_version(), "kernel": platform.release(),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+    if server:
+        with psycopg.connect(server) as conn:
+            info["postgres"] = conn.execute("show server_version").fetchone()[0]
+    return info
 
 
 def scratch_server() -> str:
@@ -67,6 +73,52 @@ def demo_landing(employees: int, years: int = 5, seed: int = 7) -> Path:
         print(f"  generated demo data for {employees} employees x {years} years in {summary['seconds']} s",
               flush=True)
     return landing
+
+
+# The demo generator draws personnummer only from Skatteverket's test range (birth numbers 980-999: 10 per sex
+# and birth date), which holds roughly 350,000 people of working age; beyond that it cannot make distinct people.
+DEMO_MAX_EMPLOYEES = 300_000
+TILES = 10
+
+
+def payroll_landing(employees: int, years: int = 5, seed: int = 7) -> tuple[Path, str]:
+    """(landing folder, how it was made) with employer 1's payroll files for `employees`.
+
+    Up to DEMO_MAX_EMPLOYEES that is the demo generator's own output. Above, the demo world of employees / 10
+    is tiled 10 times into each file: every tile's employment ids are made distinct (so no row repeats), rows stay
+    grouped per employee, the file has 10x the rows and bytes. The persons repeat from tile to tile, 130,000 rows
+    apart; the loader's caches (10,000 entries) have long forgotten them by then, so each costs the same
+    validation and HMAC as a new person would.
+    """
+    if employees <= DEMO_MAX_EMPLOYEES:
+        return demo_landing(employees, years, seed), "demo generator"
+    base = demo_landing(employees // TILES, years, seed)
+    landing = WORK / f"tiled_{employees}x{years}" / "landing"
+    done = landing.parent / ".done"
+    how = f"demo generator at {employees // TILES:,} employees, tiled {TILES}x"
+    if not done.exists():
+        started = time.monotonic()
+        (landing / "payroll").mkdir(parents=True, exist_ok=True)
+        for source in sorted((base / "payroll").glob("absence_*.csv")):
+            _tile(source, landing / "payroll" / source.name)
+        done.write_text(json.dumps({"seconds": round(time.monotonic() - started, 1), "how": how}))
+        print(f"  tiled {employees // TILES} employees x {TILES} in {time.monotonic() - started:.1f} s", flush=True)
+    return landing, how
+
+
+def _tile(source: Path, target: Path) -> None:
+    with source.open(encoding="utf-8", newline="") as f:
+        header, body = f.readline(), f.read()
+    rows = body.splitlines(keepends=True)
+    emp = header.rstrip("\r\n").split(",").index("employment_id")
+    with target.open("w", encoding="utf-8", newline="") as out:
+        out.write(header)
+        for tile in range(TILES):
+            for row in rows:
+                cells = row.split(",")
+                if len(cells) > emp and tile:
+                    cells[emp] = f"{cells[emp]}-{tile}"  # a distinct employment of the same person
+                out.write(",".join(cells))
 
 
 def run_measured(code: str, env: dict | None = None) -> dict:

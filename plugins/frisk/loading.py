@@ -1,22 +1,32 @@
 """Bulk loading of one delivered file into `raw`, in one transaction, with the audit trail and quarantine.
 
 A parser turns a file into a stream of `Row`s (for raw tables) and `Quarantined` rows (validation failures), and
-returns how many input rows it read. This module writes them with PostgreSQL COPY in bounded chunks, inside one
-transaction that also holds the `audit.batches` row: either the whole file is in, or nothing is. Files already
+returns how many input rows it read. This module writes them with PostgreSQL COPY, inside one transaction that
+also holds the `audit.batches` row: either the whole file is in, or nothing is. Files already
 loaded (same source and SHA-256) are skipped; that check is a unique index, so two runs racing over the same file
 load it once. Rows in = rows loaded + rows quarantined is verified before commit.
+
+Speed: one COPY stays open for the whole file, so PostgreSQL inserts rows (on one core) while the parser reads
+the next ones (on the other); a COPY per chunk would make each side wait for the other at every chunk end.
+Parsers on the hot path yield `CopyRows`, blocks of rows already formatted as COPY text, which are written with
+one join per block instead of one `write_row` per row. Quarantined rows and rows of a second table are buffered
+(bounded) and copied when the stream closes, since a connection has only one COPY open at a time.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Generator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+import psycopg.copy
 
 from frisk import landing
 from frisk.identity import mask_personnummer
@@ -41,6 +51,19 @@ class Row:
 
 
 @dataclass(slots=True)
+class CopyRows:
+    """Rows of one table already in COPY text format, for parsers on the hot path (see module docstring).
+
+    Each string is one row's columns after `batch_id`, in the order of the loader's `columns[table]`, in
+    PostgreSQL's COPY text format: tab-separated, backslash escapes for backslash, tab, newline and carriage
+    return, a backslash and N for null, no line end (see `copy_text` in frisk.payroll.parse).
+    """
+
+    table: str
+    lines: list[str]
+
+
+@dataclass(slots=True)
 class Quarantined:
     line_no: int | None
     field: str | None
@@ -61,7 +84,7 @@ class FileInfo:
 
 
 # A parse function gets the path and the sniffed info, yields rows and returns the number of input rows read.
-ParseFn = Callable[[Path, FileInfo], Generator[Row | Quarantined, None, int]]
+ParseFn = Callable[[Path, FileInfo], Generator[Row | CopyRows | Quarantined, None, int]]
 
 
 @dataclass
@@ -94,8 +117,10 @@ class _Writer:
         self.counts: dict[str, int] = {t: 0 for t in columns}
         self.quarantined = 0
 
-    def add(self, item: Row | Quarantined) -> None:
-        if isinstance(item, Row):
+    def add(self, item: Row | CopyRows | Quarantined) -> None:
+        if item.__class__ is CopyRows:
+            self._copy_text(item)
+        elif isinstance(item, Row):
             buf = self.buffers[item.table]
             buf.append((self.batch_id, *item.values))
             if len(buf) >= CHUNK_ROWS:
@@ -122,6 +147,16 @@ class _Writer:
         self.counts[table] += len(rows)
         rows.clear()
 
+    def _copy_text(self, block: CopyRows) -> None:
+        if not block.lines:
+            return
+        self._flush_table(block.table)  # keeps the rows of a table in arrival order
+        prefix = f"{self.batch_id}\t"
+        cols = ", ".join(["batch_id", *self.columns[block.table]])
+        with self.conn.cursor() as cur, cur.copy(f"COPY {block.table} ({cols}) FROM STDIN") as copy:
+            copy.write(prefix + ("\n" + prefix).join(block.lines) + "\n")
+        self.counts[block.table] += len(block.lines)
+
     def _flush_quarantine(self) -> None:
         if not self.quarantine:
             return
@@ -136,6 +171,120 @@ class _Writer:
         for t in self.columns:
             self._flush_table(t)
         self._flush_quarantine()
+
+
+class _BackgroundWriter(psycopg.copy.Writer):
+    """Sends COPY data from a worker thread, so the parser keeps parsing while the server takes in the last block.
+
+    psycopg's default writer waits in the caller's thread for every megabyte to reach the server, which on two
+    cores turns parse-then-insert into take turns. The queue is short (a few blocks), so memory stays bounded
+    when the server is the slower side: the parser then waits at `write`.
+    """
+
+    DEPTH = 8
+
+    def __init__(self, cursor: psycopg.Cursor) -> None:
+        self._inner = psycopg.copy.LibpqWriter(cursor)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=self.DEPTH)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="frisk-copy-writer", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        try:
+            while (data := self._queue.get()) is not None:
+                self._inner.write(data)
+        except BaseException as exc:  # handed to the parser's thread at its next write or at finish
+            self._error = exc
+            while self._queue.get() is not None:  # keep draining so that write() never blocks forever
+                pass
+
+    def write(self, data: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(bytes(data))
+
+    def finish(self, exc: BaseException | None = None) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None and exc is None:
+            raise self._error
+        self._inner.finish(exc)
+
+
+class _LoadAborted(Exception):
+    """Sent to the server to end an open COPY when the load fails; fixed text, so no row data reaches its log."""
+
+
+class _StreamWriter(_Writer):
+    """A `_Writer` that keeps one COPY open across `add` calls (used by `load_file`).
+
+    Rows go to the open COPY when they are for its table; a `CopyRows` block for another table switches the
+    stream to that table, a single `Row` for another table is buffered. Buffered rows and quarantine rows are
+    copied when a buffer is full (closing the stream first; it reopens on the next row) and at `flush()`.
+    Call `abort()` when the load fails while the stream may be open.
+    """
+
+    def __init__(self, conn: psycopg.Connection, batch_id: int, columns: dict[str, Sequence[str]],
+                 source: str, file_name: str, entity: str) -> None:
+        super().__init__(conn, batch_id, columns, source, file_name, entity)
+        self._stack: ExitStack | None = None
+        self._copy: psycopg.Copy | None = None
+        self._table: str | None = None  # the table of the open COPY
+        self._prefix = f"{batch_id}\t"
+        self._separator = "\n" + self._prefix
+
+    def _open(self, table: str) -> psycopg.Copy:
+        if self._table != table:
+            self._close()
+            cols = ", ".join(["batch_id", *self.columns[table]])
+            stack = ExitStack()
+            cur = stack.enter_context(self.conn.cursor())
+            self._copy = stack.enter_context(cur.copy(f"COPY {table} ({cols}) FROM STDIN",
+                                                      writer=_BackgroundWriter(cur)))
+            self._stack, self._table = stack, table
+        return self._copy
+
+    def _close(self) -> None:
+        if self._stack is not None:
+            stack, self._stack, self._copy, self._table = self._stack, None, None, None
+            stack.close()  # ends the COPY and waits for the server to finish it
+
+    def add(self, item: Row | CopyRows | Quarantined) -> None:
+        cls = item.__class__
+        if cls is CopyRows:
+            if item.lines:
+                # batch_id is the same on every row: put it in front of each line with one join per block
+                self._open(item.table).write(self._prefix + self._separator.join(item.lines) + "\n")
+                self.counts[item.table] += len(item.lines)
+        elif cls is Row and (self._table is None or self._table == item.table):
+            self._open(item.table).write_row((self.batch_id, *item.values))
+            self.counts[item.table] += 1
+        else:  # quarantine, or a row of a second table: buffered by _Writer
+            super().add(item)
+
+    def _flush_table(self, table: str) -> None:
+        if self.buffers[table]:
+            self._close()  # one COPY at a time per connection
+        super()._flush_table(table)
+
+    def _flush_quarantine(self) -> None:
+        if self.quarantine:
+            self._close()
+        super()._flush_quarantine()
+
+    def flush(self) -> None:
+        self._close()
+        super().flush()
+
+    def abort(self) -> None:
+        """End an open COPY with an error so that the connection can roll back. Never raises."""
+        if self._stack is not None:
+            stack, self._stack, self._copy, self._table = self._stack, None, None, None
+            try:
+                stack.__exit__(_LoadAborted, _LoadAborted("load aborted"), None)
+            except Exception:  # the rollback that follows is what matters
+                log.debug("ending the aborted COPY failed", exc_info=True)
 
 
 def load_file(
@@ -180,15 +329,20 @@ def load_file(
                 log.info("%s: already loaded (same SHA-256), skipped", path.name)
             else:
                 result.batch_id = batch_id[0]
-                writer = _Writer(conn, result.batch_id, columns, source, path.name, info.entity)
+                writer = _StreamWriter(conn, result.batch_id, columns, source, path.name, info.entity)
                 gen = parse(path, info)
-                while True:
-                    try:
-                        writer.add(next(gen))
-                    except StopIteration as stop:
-                        result.rows_read = int(stop.value or 0)
-                        break
-                writer.flush()
+                add = writer.add
+                try:
+                    while True:
+                        try:
+                            add(next(gen))
+                        except StopIteration as stop:
+                            result.rows_read = int(stop.value or 0)
+                            break
+                    writer.flush()
+                except BaseException:
+                    writer.abort()
+                    raise
                 moved = after_copy(conn, result.batch_id) if after_copy else 0
                 result.rows_loaded = writer.counts[primary_table] - moved
                 result.rows_quarantined = writer.quarantined + moved

@@ -28,25 +28,31 @@ def quarantine_duplicates(table: str, info: FileInfo, file_name: str) -> Hook:
     record = "jsonb_build_object(" + ", ".join(f"'{c}', t.{c}" for c in record_cols) + ")"
     scope = {
         "check_all": "",
-        "candidates": f"""and person_key in (select person_key from {table}
-                                             where batch_id = %(batch)s and line_no = any(%(lines)s))""",
+        "candidates": "and person_key = any(%(persons)s::text[])",
     }
 
-    def sql(mode: str) -> str:
+    # Each step is its own statement over a short list from the step before. The planner has no statistics yet
+    # for the batch just copied (it guesses one row), so a single statement joining the batch to itself got
+    # nested loops over the whole batch: minutes for a file of a million rows. Lists leave it nothing to guess.
+    def find(mode: str) -> str:
         return f"""
-            with ranked as (
+            select line_no, first_line from (
                 select line_no, min(line_no) over (partition by {keys}) as first_line
-                from {table} where batch_id = %(batch)s {scope[mode]}
-            ), gone as (
-                delete from {table} t using ranked r
-                where t.batch_id = %(batch)s and t.line_no = r.line_no and r.line_no <> r.first_line
-                returning t.*, r.first_line
-            )
-            insert into quarantine.rows (batch_id, source, entity, file_name, line_no, field, reason, record)
-            select %(batch)s, 'payroll', %(entity)s, %(file)s, t.line_no, null,
-                   'duplicate of line ' || t.first_line || ' (every value is the same)', {record}
-            from gone t
+                from {table} where batch_id = %(batch)s::bigint {scope[mode]}
+            ) ranked where line_no <> first_line
         """
+
+    move = f"""
+        with gone as (
+            delete from {table} t where t.batch_id = %(batch)s::bigint and t.line_no = any(%(lines)s::bigint[])
+            returning t.*
+        )
+        insert into quarantine.rows (batch_id, source, entity, file_name, line_no, field, reason, record)
+        select %(batch)s, 'payroll', %(entity)s, %(file)s, t.line_no, null,
+               'duplicate of line ' || f.first_line || ' (every value is the same)', {record}
+        from gone t join unnest(%(lines)s::bigint[], %(firsts)s::bigint[]) as f (line_no, first_line)
+             on f.line_no = t.line_no
+    """
 
     def run(conn: psycopg.Connection, batch_id: int) -> int:
         mode = info.extra.get("duplicates", "check_all")
@@ -54,7 +60,19 @@ def quarantine_duplicates(table: str, info: FileInfo, file_name: str) -> Hook:
         if mode == "candidates" and not lines:
             return 0
         with conn.cursor() as cur:
-            cur.execute(sql(mode), {"batch": batch_id, "entity": info.entity, "file": file_name, "lines": lines})
+            persons: list[str] = []
+            if mode == "candidates":
+                # bigint[] like the column: PostgreSQL then hashes the list (an int[] list is searched row by
+                # row, 9 s instead of 0.2 s for 3,000 candidates in a batch of a million rows)
+                cur.execute(f"select distinct person_key from {table} "
+                            "where batch_id = %s::bigint and line_no = any(%s::bigint[])", (batch_id, lines))
+                persons = [p for (p,) in cur.fetchall()]
+            cur.execute(find(mode), {"batch": batch_id, "persons": persons})
+            duplicates = cur.fetchall()
+            if not duplicates:
+                return 0
+            cur.execute(move, {"batch": batch_id, "entity": info.entity, "file": file_name,
+                               "lines": [d[0] for d in duplicates], "firsts": [d[1] for d in duplicates]})
             return cur.rowcount
 
     return run

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
+from typing import TextIO
 
 from frisk.identity import MASK, Pseudonymiser, mask_personnummer
-from frisk.loading import FileInfo, FileRejected, Quarantined, Row
+from frisk.loading import CopyRows, FileInfo, FileRejected, Quarantined
+from frisk.payroll import values
 from frisk.payroll.dialects import Dialect, HeaderMatch
 from frisk.payroll.values import RowProblem, Rules
 
@@ -31,7 +35,22 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 MAX_HOURS = 99_999_999  # numeric(10, 2)
 MAX_WEEKLY_HOURS = 168
-MAX_TRACKED_ROWS = 1_000_000  # ~60 MB of row hashes; larger files get the duplicate check in SQL only
+# Output segments per entity, in the raw table's column order after line_no: (dialect field, columns it fills).
+SEGMENTS: dict[str, tuple[tuple[str, int], ...]] = {
+    "absence": (("employer_org_number", 1), ("personnummer", 1), ("employment_id", 1), ("absence_cause", 3),
+                ("from_date", 1), ("to_date", 1), ("extent_pct", 1), ("hours", 1)),
+    "personnel": (("employer_org_number", 1), ("personnummer", 4), ("employment_id", 1), ("org_unit_code", 1),
+                  ("org_unit_name", 1), ("sector", 1), ("occupation", 1), ("employment_rate_pct", 1),
+                  ("weekly_hours", 1), ("employment_start", 1), ("employment_end", 1)),
+}
+ORDERED = {"absence": ("from_date", "to_date"), "personnel": ("employment_start", "employment_end")}
+MAX_TRACKED_ROWS = 2_000_000  # rows per file the duplicate filter tracks (4 MiB); larger files: SQL checks all
+BLOOM_BITS_PER_ROW = 16  # two hashes at 16 bits per row: about 1.4 % false candidates when full
+BLOCK_CHARS = 1 << 18  # characters read per block of lines
+BLOCK_ROWS = 2_000  # rows per CopyRows block handed to the loader
+NULL = "\\N"
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]").search
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 # In a row with the wrong number of fields the personnummer may sit in any column: mask every run of 10 or more
 # digits (single separators allowed), which catches odd spellings too; dates have 8 digits and stay readable.
 _DIGIT_RUN = re.compile(r"\d(?:[\s+-]?\d){9,}")
@@ -54,6 +73,21 @@ def _optional(m: HeaderMatch, field: str, build: Callable[[str], Callable[[str],
     """(index, converter) of a column the file may lack; (None, None) when it does."""
     i = m.index.get(field)
     return (None, None) if i is None else (i, build(m.headers[field]))
+
+
+def _single(rule: Callable[[str], object] | None) -> Callable[[str], tuple] | None:
+    """A one-column segment converter from a field rule (None for a column the file lacks)."""
+    return None if rule is None else (lambda text: (rule(text),))
+
+
+def _with_segments(convert: Convert, segments: dict[str, Callable[[str], tuple] | None]) -> Convert:
+    """Attach the per-column converters (`_Layout` uses them for the columns a row has that are not cached yet).
+
+    They share their memoised rules with `convert`, which stays the reference: whenever a column fails, the row
+    goes through `convert`, so the reported problem is the one it finds first.
+    """
+    convert.segments = segments  # type: ignore[attr-defined]
+    return convert
 
 
 def absence_converter(d: Dialect, m: HeaderMatch, rules: Rules, fixed_org: str | None) -> Convert:
@@ -93,7 +127,19 @@ def absence_converter(d: Dialect, m: HeaderMatch, rules: Rules, fixed_org: str |
         return (line, org, key, emp, code, category, known, start, end, extent(f[i_ext]),
                 None if i_hours is None else hours(f[i_hours]))
 
-    return convert
+    def cause(text: str) -> tuple:
+        code = text.strip()
+        if not code:
+            raise RowProblem(h_cause, f"{h_cause} is empty")
+        return (code, *lookup(code, ""))  # only used when no code has validity dates: the date plays no part
+
+    return _with_segments(convert, {
+        "employer_org_number": _single(rules.org_number(hd["employer_org_number"])
+                                       if "employer_org_number" in ix else None),
+        "personnummer": lambda text: (person(text)[0],), "employment_id": _single(employment), "absence_cause": cause,
+        "from_date": _single(from_date), "to_date": _single(to_date), "extent_pct": _single(extent),
+        "hours": _single(hours),
+    })
 
 
 def personnel_converter(d: Dialect, m: HeaderMatch, rules: Rules, fixed_org: str | None) -> Convert:
@@ -122,7 +168,14 @@ def personnel_converter(d: Dialect, m: HeaderMatch, rules: Rules, fixed_org: str
             raise RowProblem(h_end, f"{h_end} {end} is before {h_start} {start}")
         return (line, org, key, birth_year, sex, coordination, employment(f[i_emp]), unit(f[i_unit]), *rest)
 
-    return convert
+    names = ("org_unit_name", "sector", "occupation", "employment_rate_pct", "weekly_hours", "employment_start",
+             "employment_end")
+    return _with_segments(convert, {
+        "employer_org_number": _single(rules.org_number(hd["employer_org_number"])
+                                       if "employer_org_number" in ix else None),
+        "personnummer": person, "employment_id": _single(employment), "org_unit_code": _single(unit),
+        **{name: _single(conv) for name, (_, conv) in zip(names, optional, strict=True)},
+    })
 
 
 CONVERTERS = {"absence": absence_converter, "personnel": personnel_converter}
@@ -141,19 +194,156 @@ def _record(fields: list[str], header: list[str], pnr_index: int, exact: bool) -
     return record
 
 
+def copy_text(value: object) -> str:
+    """One value in PostgreSQL's COPY text format (what `CopyRows` lines hold)."""
+    if value.__class__ is str:
+        # most values are dates, numbers, keys and codes: no character to escape, no copy to make
+        return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE(value) else value
+    if value is None:
+        return NULL
+    if value is True or value is False:
+        return "t" if value else "f"
+    return str(value).translate(_COPY_ESCAPES)
+
+
+class _Layout:
+    """How a file's columns become COPY text, and the per-column text caches that make most rows a few lookups.
+
+    Each output segment comes from one input column (or is the same on every row: an employer taken from the
+    file name, a column the file lacks). A segment's text depends on its input string alone, so it is cached
+    per distinct input the first time a row has it (`resolve`); a row whose every input is cached
+    needs no converter call at all. Only valid values enter the caches: anything new or wrong goes through the
+    converter, which raises the RowProblem with the usual message. Dialects whose cause codes have validity
+    dates map a code by the row's date, so their rows are always converted.
+    """
+
+    def __init__(self, entity: str, match: HeaderMatch, fixed_org: str | None, convert: Convert,
+                 cacheable: bool) -> None:
+        self.convert = convert
+        # (input index, output from, output to, cache, segment converter) per column the file has
+        self.variable: list[tuple[int, int, int, dict[str, str], Callable[[str], tuple]]] = []
+        self.constant: list[tuple[int, int] | None] = []  # per segment: output slice when constant, else None
+        out = 1  # after line_no
+        segments = convert.segments  # type: ignore[attr-defined]
+        for name, width in SEGMENTS[entity]:
+            i = match.index.get(name)
+            if i is None:
+                self.constant.append((out, out + width))
+            else:
+                self.constant.append(None)
+                self.variable.append((i, out, out + width, {}, segments[name]))
+            out += width
+        self.caches = [v[3] for v in self.variable]
+        indices = [v[0] for v in self.variable]
+        self.keys: Callable[[list[str]], tuple] = (
+            itemgetter(*indices) if len(indices) > 1 else (lambda f, i=indices[0]: (f[i],)))
+        self.cacheable = cacheable
+        self.limit = values.CACHE_LIMIT
+        early, late = ORDERED.get(entity, (None, None))
+        positions = {name: k for k, name in enumerate(n for (n, _), c in zip(SEGMENTS[entity], self.constant,
+                                                                               strict=True) if c is None)}
+        # both dates of an ordered pair present as columns: a cached row still needs the order check
+        self.order = (positions[early], positions[late]) if early in positions and late in positions else None
+        # "{line}\t{segment}\t...": the constant segments are written into the template once
+        parts = ["{}"]
+        for name, const in zip((n for n, _ in SEGMENTS[entity]), self.constant, strict=True):
+            if const is None:
+                parts.append("{}")
+            else:  # the file name's employer, or a column the file lacks (null)
+                text = copy_text(fixed_org) if name == "employer_org_number" else NULL
+                parts.append("\t".join([text] * (const[1] - const[0])).replace("{", "{{").replace("}", "}}"))
+        self.format: Callable[..., str] = "\t".join(parts).format
+
+    def resolve(self, line: int, fields: list[str]) -> tuple[str, ...]:
+        """COPY text of each variable segment of a row not wholly cached: converts only the columns not cached,
+        caches them, and raises RowProblem (as `convert` reports it) when the row is not valid."""
+        if not self.cacheable:
+            return self._format(self.convert(line, fields))
+        outs = []
+        limit = self.limit
+        try:
+            for i, a, b, cache, segment in self.variable:
+                key = fields[i]
+                text = cache.get(key)
+                if text is None:
+                    row = segment(key)
+                    text = copy_text(row[0]) if b == a + 1 else "\t".join(map(copy_text, row))
+                    if len(cache) >= limit:
+                        cache.clear()  # bounded memory; rows grouped by person keep hitting after a clear
+                    cache[key] = text
+                outs.append(text)
+        except RowProblem:
+            self.convert(line, fields)  # raises the problem convert finds first
+            raise
+        if self.order is not None:
+            early, late = self.order
+            if outs[late] < outs[early] != NULL:
+                self.convert(line, fields)  # raises "... is before ..."
+        return tuple(outs)
+
+    def _format(self, row: tuple) -> tuple[str, ...]:
+        return tuple(copy_text(row[a]) if b == a + 1 else "\t".join(map(copy_text, row[a:b]))
+                     for _, a, b, _, _ in self.variable)
+
+
+def _blocks(f: TextIO, dialect: Dialect, line: int) -> Iterator[tuple[Iterable[int], Iterable[list[str]]]]:
+    """(line numbers, records) for the rest of `f`, in blocks; `line` is the last line already read.
+
+    Without the quote character a record is one line split at the delimiter, exactly as the csv module would
+    read it (lines end with LF, CRLF or CR, as in newline="" mode), only cheaper. From the first block that
+    holds a quote on, the csv module reads the rest (quoted fields may hold delimiters and line breaks).
+    """
+    delim, quote = dialect.delimiter, dialect.quotechar
+    while lines := f.readlines(BLOCK_CHARS):
+        if quote in "".join(lines):
+            reader = csv.reader(chain(lines, f), delimiter=delim, quotechar=quote, strict=True)
+            numbers: list[int] = []
+            records: list[list[str]] = []
+            try:
+                for fields in reader:
+                    numbers.append(line + reader.line_num)
+                    records.append(fields)
+                    if len(records) >= BLOCK_ROWS:
+                        yield numbers, records
+                        numbers, records = [], []
+            except csv.Error:
+                yield numbers, records  # the rows before the error, so the caller knows where it happened
+                raise
+            yield numbers, records
+            return
+        yield range(line + 1, line + 1 + len(lines)), map(str.split, map(str.rstrip, lines, repeat("\r\n")),
+                                                          repeat(delim))
+        line += len(lines)
+
+
 def parse(
     path: Path, info: FileInfo, pseudonymiser: Pseudonymiser | None = None
-) -> Generator[Row | Quarantined, None, int]:
-    """Stream `path` (already sniffed into `info`); yield rows and quarantined rows; return rows read."""
+) -> Generator[CopyRows | Quarantined, None, int]:
+    """Stream `path` (already sniffed into `info`); yield rows and quarantined rows; return rows read.
+
+    Valid rows come out as `CopyRows` blocks of COPY text; each invalid row as a `Quarantined`.
+    """
     dialect: Dialect = info.extra["dialect"]
     match: HeaderMatch = info.extra["header"]
     rules = Rules(dialect, pseudonymiser or Pseudonymiser())
     convert = CONVERTERS[info.entity](dialect, match, rules, info.employer_org_number)
     table, width, pnr_index = TABLES[info.entity], match.width, match.index["personnummer"]
+    layout = _Layout(info.entity, match, info.employer_org_number, convert,
+                     cacheable=not (info.entity == "absence" and dialect.causes.has_dated_codes))
+    caches, keys, resolve, text_of = layout.caches, layout.keys, layout.resolve, layout.format
+    cached = layout.cacheable
+    early, late = layout.order if layout.order else (0, 0)  # (0, 0): no order to check
+    getitem = dict.__getitem__
     rows_read = 0
-    # Duplicate rows: a set of row hashes finds candidates cheaply; duplicates.py confirms them exactly in SQL.
-    # Past MAX_TRACKED_ROWS the set is dropped (bounded memory) and SQL checks the whole batch instead.
-    seen: set[int] | None = set()
+    out: list[str] = []
+    append = out.append
+    # Duplicate rows: a Bloom filter of row hashes (fixed size, so memory does not grow with the file) finds
+    # candidates cheaply; duplicates.py confirms them exactly in SQL, so a false positive costs a lookup, never
+    # a row. Past MAX_TRACKED_ROWS the filter would fill up, and SQL checks the whole batch instead.
+    max_tracked = MAX_TRACKED_ROWS
+    nbits = 1 << max(16, (BLOOM_BITS_PER_ROW * max_tracked - 1).bit_length())
+    bloom: bytearray | None = bytearray(nbits >> 3)
+    mask, tracked = nbits - 1, 0
     candidates: list[int] = info.extra.setdefault("duplicate_candidates", [])
     info.extra["duplicates"] = "candidates"
     # A failing row is held back until the next row arrives: if it turns out to be the last line of a file that
@@ -165,37 +355,59 @@ def parse(
         reader = csv.reader(f, delimiter=dialect.delimiter, quotechar=dialect.quotechar, strict=True)
         try:
             header = next(reader)
-            for fields in reader:
-                if held is not None:
-                    yield _quarantined(held, header, pnr_index)
-                    held = None
-                line = reader.line_num
-                if len(fields) != width:
-                    if not fields or (len(fields) == 1 and not fields[0].strip()):
-                        continue  # a blank line is not a row
+            for numbers, records in _blocks(f, dialect, reader.line_num):
+                for line, fields in zip(numbers, records, strict=True):
+                    if held is not None:
+                        yield _quarantined(held, header, pnr_index)
+                        held = None
+                    if len(fields) != width:
+                        if not fields or (len(fields) == 1 and not fields[0].strip()):
+                            continue  # a blank line is not a row
+                        rows_read += 1
+                        held = (line, None, f"expected {width} fields separated by {dialect.delimiter!r}, "
+                                f"found {len(fields)}", fields, False)
+                        continue
                     rows_read += 1
-                    held = (line, None, f"expected {width} fields separated by {dialect.delimiter!r}, "
-                            f"found {len(fields)}", fields, False)
-                    continue
-                rows_read += 1
-                try:
-                    values = convert(line, fields)
-                except RowProblem as p:
-                    held = (line, p.field, p.reason, fields, True)
-                    continue
-                if seen is not None:
-                    digest = hash(values[1:])  # every value but the line number
-                    if digest in seen:
-                        candidates.append(line)
-                    elif len(seen) < MAX_TRACKED_ROWS and len(candidates) < MAX_TRACKED_ROWS:
-                        seen.add(digest)
-                    else:  # too many rows to track in memory: let PostgreSQL check the whole batch
-                        seen = None
-                        info.extra["duplicates"] = "check_all"
-                yield Row(table, values)
+                    outs = None
+                    if cached:
+                        try:
+                            outs = tuple(map(getitem, caches, keys(fields)))
+                        except KeyError:
+                            pass  # a value not seen yet (or not valid): convert the row
+                        else:
+                            if outs[late] < outs[early] != NULL:
+                                outs = None  # the dates are out of order: let resolve() have convert say so
+                    if outs is None:
+                        try:
+                            outs = resolve(line, fields)
+                        except RowProblem as p:
+                            held = (line, p.field, p.reason, fields, True)
+                            continue
+                    if bloom is not None:
+                        h = hash(outs)  # every value but the line number (the constant segments are constant)
+                        a, b = h & mask, (h >> 32) & mask
+                        bit_a, bit_b = 1 << (a & 7), 1 << (b & 7)
+                        a >>= 3
+                        b >>= 3
+                        if bloom[a] & bit_a and bloom[b] & bit_b:
+                            candidates.append(line)
+                        else:
+                            bloom[a] |= bit_a
+                            bloom[b] |= bit_b
+                        tracked += 1
+                        if tracked >= max_tracked or len(candidates) >= max_tracked:
+                            bloom = None  # too many rows to track: let PostgreSQL check the whole batch
+                            info.extra["duplicates"] = "check_all"
+                    append(text_of(line, *outs))
+                    if len(out) >= BLOCK_ROWS:
+                        yield CopyRows(table, out)
+                        out = []
+                        append = out.append
         except csv.Error as exc:
             raise FileRejected(f"line {line + 1}: cannot be read as CSV ({exc}); the record starting on this "
                                "line has a misplaced or unclosed quote") from None
+    if out:
+        yield CopyRows(table, out)
     if held is not None:
         if not info.extra["ends_with_newline"]:
             raise FileRejected(f"line {held[0]}: truncated last line: the file ends without a line break and its "

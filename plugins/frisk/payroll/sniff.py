@@ -23,6 +23,7 @@ BOM = codecs.BOM_UTF8
 # undefined, so those bytes outside valid UTF-8 mean "not text" too.
 _BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])  # what _BINARY matches
 _MAGIC = {b"PK\x03\x04": "a ZIP archive (an .xlsx workbook?)", b"%PDF": "a PDF document",
           b"\xd0\xcf\x11\xe0": "an old Office document (.xls?)", b"\x1f\x8b": "a gzip archive"}
 _OTHER_DELIMITERS = (",", ";", "\t", "|")
@@ -54,7 +55,8 @@ def scan(path: Path) -> ScanResult:
         last = b""
         chunk = head
         while chunk:
-            m = _BINARY.search(chunk)
+            # translate() deletes the control bytes at memory speed; the regex, 4x slower, only runs to say where
+            m = _BINARY.search(chunk) if len(chunk.translate(None, _CONTROL_BYTES)) != len(chunk) else None
             if m:
                 at = m.start()
                 where = _where(line + chunk.count(b"\n", 0, at), offset + at)
@@ -77,7 +79,7 @@ def scan(path: Path) -> ScanResult:
                     if saw_multibyte or not chunk[: max(at, 0)].isascii():
                         raise FileRejected(f"{bad_where}: mixed encodings: UTF-8 text before this point, "
                                            "then bytes that are not UTF-8") from None
-            if cp1252_bad is None:
+            if cp1252_bad is None and not chunk.isascii():  # the undefined bytes are all above 0x7f
                 m = _CP1252_UNDEFINED.search(chunk)
                 if m:
                     cp1252_bad = (line + chunk.count(b"\n", 0, m.start()), offset + m.start())
