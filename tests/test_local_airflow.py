@@ -37,9 +37,19 @@ def _post(url: str, body: dict) -> dict:
 
 
 @pytest.fixture
-def local_airflow(warehouse: str, frisk_env: Path, monkeypatch: pytest.MonkeyPatch):
-    from frisk import local_airflow
+def local_airflow(warehouse: str, pg_server: str, frisk_env: Path, monkeypatch: pytest.MonkeyPatch):
+    import uuid
 
+    import psycopg
+
+    from frisk import local_airflow
+    from tests.conftest import _db_url
+
+    name = f"airflow_local_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    monkeypatch.setenv("FRISK_AIRFLOW_DB_URL", _db_url(pg_server, name).replace("postgresql://",
+                                                                                 "postgresql+psycopg2://", 1))
     monkeypatch.setenv("FRISK_HOME", str(frisk_env / "home"))
     port = _free_port()
     url = local_airflow.start(port=port, wait_seconds=240)

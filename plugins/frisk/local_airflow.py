@@ -85,7 +85,9 @@ def start(port: int = DEFAULT_PORT, wait_seconds: float = 180) -> str:
     from frisk.airflow_env import airflow_bin
 
     env = service_environ(port)
-    subprocess.run([str(airflow_bin()), "db", "migrate"], env=env, check=True, capture_output=True)
+    migrate = subprocess.run([str(airflow_bin()), "db", "migrate"], env=env, capture_output=True, text=True)
+    if migrate.returncode != 0:
+        raise RuntimeError("airflow db migrate failed: " + (migrate.stderr or migrate.stdout)[-2000:])
     running = status()
     for service in SERVICES:
         if running[service]:
