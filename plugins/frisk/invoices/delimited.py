@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from frisk.identity import validate_org_number
 from frisk.invoices.limits import AMOUNT
 from frisk.loading import FileRejected
 
@@ -23,6 +24,7 @@ MAX_BYTES = 200 * 1024 * 1024  # far above a year of specifications; bounds memo
 _SPACES = re.compile(
     r"[\s\u00a0\u202f]"
 )  # thousands separators seen in Swedish exports: space, nbsp, thin nbsp
+
 
 
 class FieldError(ValueError):
@@ -105,3 +107,11 @@ def required(value: str, field: str) -> str:
     if not text:
         raise FieldError(field, f"{field} is empty")
     return text
+
+
+def org_number(value: str, field: str) -> str:
+    """A supplier's organisation number (10 digits, Luhn-checked), or a FieldError naming the field."""
+    try:
+        return validate_org_number(value)
+    except ValueError as exc:
+        raise FieldError(field, f"{field}: {exc}") from None

@@ -184,38 +184,24 @@ def _conflict(prep: documents.Prepared, other_batch: int):
     return parse
 
 
+def _load_delimited(path: Path, module, source: str, kind: str, run_id: str | None, conninfo: str | None,
+                    move: bool) -> dict:
+    """A semicolon file (specification or payment export): one module supplies its columns, sniff and parse."""
+    result = load_file(path, source=source, columns=module.COLUMNS, primary_table=module.TABLE, sniff=module.sniff,
+                       parse=module.parse, run_id=run_id, conninfo=conninfo, move=move).as_dict()
+    return {**result, "kind": kind, "outcome": result["status"]}
+
+
 def load_specification(
     path: Path, run_id: str | None = None, conninfo: str | None = None, move: bool = True
 ) -> dict:
-    result = load_file(
-        path,
-        source=INVOICE_SOURCE,
-        columns=specification.COLUMNS,
-        primary_table=specification.TABLE,
-        sniff=specification.sniff,
-        parse=specification.parse,
-        run_id=run_id,
-        conninfo=conninfo,
-        move=move,
-    ).as_dict()
-    return {**result, "kind": "specification", "outcome": result["status"]}
+    return _load_delimited(path, specification, INVOICE_SOURCE, "specification", run_id, conninfo, move)
 
 
 def load_payments(
     path: Path, run_id: str | None = None, conninfo: str | None = None, move: bool = True
 ) -> dict:
-    result = load_file(
-        path,
-        source=PAYMENT_SOURCE,
-        columns=payments.COLUMNS,
-        primary_table=payments.TABLE,
-        sniff=payments.sniff,
-        parse=payments.parse,
-        run_id=run_id,
-        conninfo=conninfo,
-        move=move,
-    ).as_dict()
-    return {**result, "kind": "payment", "outcome": result["status"]}
+    return _load_delimited(path, payments, PAYMENT_SOURCE, "payment", run_id, conninfo, move)
 
 
 def pending() -> list[dict]:

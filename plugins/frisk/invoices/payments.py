@@ -11,7 +11,7 @@ from collections.abc import Generator
 from decimal import Decimal
 from pathlib import Path
 
-from frisk.identity import mask_personnummer, validate_org_number
+from frisk.identity import mask_personnummer
 from frisk.invoices import delimited
 from frisk.loading import FileInfo, Quarantined, Row
 
@@ -40,10 +40,7 @@ def parse(path: Path, info: FileInfo) -> Generator[Row | Quarantined, None, int]
             continue
         try:
             number = delimited.required(row["fakturanummer"], "fakturanummer")
-            try:
-                supplier = validate_org_number(row["leverantor_orgnr"])
-            except ValueError as exc:
-                raise delimited.FieldError("leverantor_orgnr", f"leverantor_orgnr: {exc}") from None
+            supplier = delimited.org_number(row["leverantor_orgnr"], "leverantor_orgnr")
             paid = delimited.date(row["betald_datum"], "betald_datum")
             amount = delimited.amount(row["belopp"], "belopp")
             if amount == Decimal(0):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from pathlib import Path
 
-from frisk.identity import MASK, IdentityError, Pseudonymiser, mask_personnummer, validate_org_number
+from frisk.identity import MASK, IdentityError, Pseudonymiser, mask_personnummer
 from frisk.invoices import delimited
 from frisk.loading import FileInfo, Quarantined, Row
 
@@ -78,10 +78,7 @@ def parse(
             continue
         try:
             number = delimited.required(row["fakturanummer"], "fakturanummer")
-            try:
-                supplier = validate_org_number(row["leverantor_orgnr"])
-            except ValueError as exc:
-                raise delimited.FieldError("leverantor_orgnr", f"leverantor_orgnr: {exc}") from None
+            supplier = delimited.org_number(row["leverantor_orgnr"], "leverantor_orgnr")
             service_date = delimited.date(row["utford_datum"], "utford_datum")
             try:
                 person_key, person = pseudo.pseudonymise(row["personnummer"])
