@@ -287,6 +287,23 @@ class _StreamWriter(_Writer):
                 log.debug("ending the aborted COPY failed", exc_info=True)
 
 
+def finish_batch(conn: psycopg.Connection, result: LoadResult, name: str, started: float) -> None:
+    """Check rows in = loaded + quarantined and mark the batch loaded, in the caller's (uncommitted) transaction.
+
+    A mismatch is a bug in a parser, never bad input: it raises, and the whole batch rolls back.
+    """
+    if result.rows_read != result.rows_loaded + result.rows_quarantined:
+        raise RuntimeError(
+            f"{name}: rows read {result.rows_read} != loaded {result.rows_loaded} "
+            f"+ quarantined {result.rows_quarantined}; nothing was loaded"
+        )
+    result.seconds = time.monotonic() - started
+    conn.execute(
+        """update audit.batches set status = 'loaded', rows_read = %s, rows_loaded = %s,
+                  rows_quarantined = %s, finished_at = now(), seconds = %s where batch_id = %s""",
+        (result.rows_read, result.rows_loaded, result.rows_quarantined, result.seconds, result.batch_id),
+    )
+
 def load_file(
     path: Path,
     *,
@@ -346,18 +363,7 @@ def load_file(
                 moved = after_copy(conn, result.batch_id) if after_copy else 0
                 result.rows_loaded = writer.counts[primary_table] - moved
                 result.rows_quarantined = writer.quarantined + moved
-                if result.rows_read != result.rows_loaded + result.rows_quarantined:
-                    raise RuntimeError(
-                        f"{path.name}: rows read {result.rows_read} != loaded {result.rows_loaded} "
-                        f"+ quarantined {result.rows_quarantined}; nothing was loaded"
-                    )
-                result.seconds = time.monotonic() - started
-                conn.execute(
-                    """update audit.batches set status = 'loaded', rows_read = %s, rows_loaded = %s,
-                              rows_quarantined = %s, finished_at = now(), seconds = %s where batch_id = %s""",
-                    (result.rows_read, result.rows_loaded, result.rows_quarantined, result.seconds,
-                     result.batch_id),
-                )
+                finish_batch(conn, result, path.name, started)
                 conn.commit()
                 log.info("%s: batch %s, %s rows read, %s loaded, %s quarantined, %.2f s", path.name,
                          result.batch_id, result.rows_read, result.rows_loaded, result.rows_quarantined,

@@ -31,7 +31,7 @@ import psycopg
 from frisk import landing
 from frisk.identity import mask_personnummer
 from frisk.load_guard import guarded, warehouse_errors
-from frisk.loading import FileRejected, LoadResult, Quarantined, Row, _Writer, load_file
+from frisk.loading import FileRejected, LoadResult, Quarantined, Row, _Writer, finish_batch, load_file
 from frisk.statistics import fk_excel, kolada
 from frisk.statistics.http_client import FetchError, HttpClient
 from frisk.statistics.settings import base_url, kolada_years, sources
@@ -243,23 +243,7 @@ def store(fetched: Fetched, conninfo: str, run_id: str | None = None) -> LoadRes
                 writer.flush()
                 result.rows_loaded = writer.counts[table]
                 result.rows_quarantined = writer.quarantined
-                if result.rows_read != result.rows_loaded + result.rows_quarantined:
-                    raise RuntimeError(
-                        f"{fetched.name}: rows read {result.rows_read} != loaded "
-                        f"{result.rows_loaded} + quarantined {result.rows_quarantined}"
-                    )
-                result.seconds = time.monotonic() - started
-                conn.execute(
-                    """update audit.batches set status = 'loaded', rows_read = %s, rows_loaded = %s,
-                              rows_quarantined = %s, finished_at = now(), seconds = %s where batch_id = %s""",
-                    (
-                        result.rows_read,
-                        result.rows_loaded,
-                        result.rows_quarantined,
-                        result.seconds,
-                        result.batch_id,
-                    ),
-                )
+                finish_batch(conn, result, fetched.name, started)
                 conn.commit()
                 log.info(
                     "%s: batch %s, %d response(s), %d values read, %d loaded, %d quarantined, %.2f s",
