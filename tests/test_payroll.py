@@ -23,6 +23,12 @@ ORGS = json.loads((FIXTURES / "personnummer" / "orgnumber.json").read_text())
 CANONICAL_ABSENCE_HEADER = ("employer_org_number,personnummer,employment_id,absence_cause,from_date,to_date,"
                             "extent_pct,hours")
 SV_ABSENCE_HEADER = "Personnummer;Anst.nr;Frånvaroorsak;Datum from;Datum tom;Omfattning;Timmar"
+# public test numbers from personnummer/meta (tests/fixtures/personnummer/list.json), never typed into test code
+_META = json.loads((Path(__file__).parent / "fixtures" / "personnummer" / "list.json").read_text())
+L1, L4, L6 = (_META[i]["long_format"] for i in (1, 4, 6))  # '+' (100 or older), a man, a samordningsnummer
+P4, P8 = _META[4]["separated_long"], _META[8]["separated_long"]
+S6 = _META[6]["separated_format"]
+
 EMPLOYER = "2120009903"
 
 
@@ -78,9 +84,9 @@ def test_canonical_absence_rows_and_quarantine(warehouse: str, frisk_env: Path) 
     assert [x[0] for x in rows] == [2, 3, 4, 5, 6, 7, 8]
     assert {x[1] for x in rows} == {EMPLOYER}
     by_line = {x[0]: x for x in rows}
-    assert by_line[2][2] == by_line[3][2] == _key("195704289999")  # same person, 13 vs 12 characters
-    assert by_line[4][2] == _key("197302889931")  # samordningsnummer
-    assert by_line[7][2] == _key("190905271474")  # '+': 100 years or older
+    assert by_line[2][2] == by_line[3][2] == _key(L4)  # same person, 13 vs 12 characters
+    assert by_line[4][2] == _key(L6)  # samordningsnummer
+    assert by_line[7][2] == _key(L1)  # '+': 100 years or older
     assert by_line[6][4:7] == ("XYZ", "unknown", False)  # unknown cause kept and flagged
     assert [x[5] for x in rows] == ["sick_leave", "child_care", "parental_leave", "vacation", "unknown",
                                     "sick_leave", "other"]
@@ -190,7 +196,7 @@ def test_personnummer_edge_cases(warehouse: str, frisk_env: Path) -> None:
 
 # --- bad files -----------------------------------------------------------------------------------------------
 
-GOOD_ROW = f"{EMPLOYER},19570428-9999,E1,SJK,2024-01-01,2024-01-02,100,8"
+GOOD_ROW = f"{EMPLOYER},{P4},E1,SJK,2024-01-01,2024-01-02,100,8"
 BAD_FILES = {
     "unknown_header": ("x.csv", "namn,datum,orsak\nA,2024-01-01,SJK\n", "line 1: header not recognised"),
     "missing_column": ("x.csv", CANONICAL_ABSENCE_HEADER.replace(",extent_pct", "") + "\n",
@@ -203,20 +209,20 @@ BAD_FILES = {
     "xlsx": ("x.csv", b"PK\x03\x04" + b"\x14\x00" * 40, "line 1: not a text file: it is a ZIP archive"),
     "binary_later": ("x.csv", (CANONICAL_ABSENCE_HEADER + "\n" + GOOD_ROW + "\n").encode() + b"\x00\x00",
                      "line 3 (byte offset"),
-    "truncated": ("x.csv", f"{CANONICAL_ABSENCE_HEADER}\n{GOOD_ROW}\n{EMPLOYER},19570428-9999,E1,SJK,2024-0",
+    "truncated": ("x.csv", f"{CANONICAL_ABSENCE_HEADER}\n{GOOD_ROW}\n{EMPLOYER},{P4},E1,SJK,2024-0",
                   "line 3: truncated last line"),
     "truncated_utf8": ("x.csv", (CANONICAL_ABSENCE_HEADER + "\n" + GOOD_ROW.replace("E1", "Å")).encode()[:-8]
                        + "Å".encode()[:1], "truncated: the file ends in the middle of a UTF-8 character"),
     "empty": ("x.csv", b"", "line 1: empty file"),
     "bom_only": ("x.csv", b"\xef\xbb\xbf", "line 1: empty file"),
     "mixed_encoding": ("franvaro_2120009903_b.csv", (SV_ABSENCE_HEADER + "\n").encode("utf-8")
-                       + "19570428-9999;E1;Föräldraledig;2024-01-01;;1;\n".encode("cp1252"),
+                       + f"{P4};E1;Föräldraledig;2024-01-01;;1;\n".encode("cp1252"),
                        "line 2 (byte offset"),
     "file_name_without_org": ("franvaro.csv", SV_ABSENCE_HEADER + "\n", "file name: dialect sv_semikolon"),
     "file_name_bad_org": ("franvaro_2120009904_c.csv", SV_ABSENCE_HEADER + "\n",
                           "file name: the organisation number in the file name is not valid"),
     "long_line": ("x.csv", CANONICAL_ABSENCE_HEADER + "\n" + "a" * (1 << 21), "line 2: longer than"),
-    "unclosed_quote": ("x.csv", f'{CANONICAL_ABSENCE_HEADER}\n{GOOD_ROW}\n{EMPLOYER},"19570428-9999,E1\n{GOOD_ROW}\n',
+    "unclosed_quote": ("x.csv", f'{CANONICAL_ABSENCE_HEADER}\n{GOOD_ROW}\n{EMPLOYER},"{P4},E1\n{GOOD_ROW}\n',
                        "line 3: cannot be read as CSV"),
     "stray_quote": ("x.csv", f'{CANONICAL_ABSENCE_HEADER}\n"{EMPLOYER}"x,{GOOD_ROW[11:]}\n', "line 2: cannot be read"),
 }
@@ -271,8 +277,8 @@ def test_same_file_twice_changes_nothing(warehouse: str, frisk_env: Path) -> Non
 
 def test_corrected_file_with_the_same_name_is_a_new_batch(warehouse: str, frisk_env: Path) -> None:
     name = "franvaro_2120009903_2024-05.csv"
-    first = load_path(_land(frisk_env, name, f"{SV_ABSENCE_HEADER}\n19570428-9999;E1;Sjuk;2024-05-02;;0,5;\n"))
-    fixed = load_path(_land(frisk_env, name, f"{SV_ABSENCE_HEADER}\n19570428-9999;E1;Sjuk;2024-05-02;;1,0;\n"))
+    first = load_path(_land(frisk_env, name, f"{SV_ABSENCE_HEADER}\n{P4};E1;Sjuk;2024-05-02;;0,5;\n"))
+    fixed = load_path(_land(frisk_env, name, f"{SV_ABSENCE_HEADER}\n{P4};E1;Sjuk;2024-05-02;;1,0;\n"))
     assert (first.status, fixed.status) == ("loaded", "loaded") and first.batch_id != fixed.batch_id
     assert _all(warehouse, "select delivery_key, count(*) from audit.batches group by 1") == [(name, 2)]
     assert _all(warehouse, "select batch_id, extent_pct from raw.payroll_absence order by 1") == [
@@ -316,8 +322,8 @@ def test_no_clear_personnummer_anywhere(warehouse: str, frisk_env: Path, caplog:
     for path in PAYROLL.glob("*.csv"):
         _copy_fixture(frisk_env, path.name)
     # a rejected file full of personnummer, and a misaligned row that puts one in an unexpected column
-    _land(frisk_env, "a_broken.csv", "19570428-9999;730288-9931\n19460823-9986\n")
-    _land(frisk_env, "b_shifted.csv", f"{CANONICAL_ABSENCE_HEADER}\n{EMPLOYER},E1,19570428 9999,SJK\n")
+    _land(frisk_env, "a_broken.csv", f"{P4};{S6}\n{P8}\n")
+    _land(frisk_env, "b_shifted.csv", f"{CANONICAL_ABSENCE_HEADER}\n{EMPLOYER},E1,{P4.replace('-', ' ')},SJK\n")
     results = load_pending()
     assert sum(x["rows_quarantined"] for x in results) > 15
 
@@ -386,9 +392,9 @@ def test_a_new_municipality_is_a_new_yaml_file(warehouse: str, frisk_env: Path,
     (site / "tab_kommun.yml").write_text(NEW_MUNICIPALITY, encoding="utf-8")
     monkeypatch.setenv("FRISK_PAYROLL_DIALECTS_DIR", str(site))
     text = ("Arbetsgivare\tPnr\tAnstnr\tKod\tFrån\tTill\tProcent\n"
-            f"{EMPLOYER}\t19570428-9999\t1\tS1\t02.01.2024\t-\t50\n"
-            f"{EMPLOYER}\t19570428-9999\t1\tSX\t15.12.2023\t20.12.2023\t100\n"  # code valid until 2023
-            f"{EMPLOYER}\t19570428-9999\t1\tSX\t15.01.2024\t20.01.2024\t100\n")  # and re-purposed from 2024
+            f"{EMPLOYER}\t{P4}\t1\tS1\t02.01.2024\t-\t50\n"
+            f"{EMPLOYER}\t{P4}\t1\tSX\t15.12.2023\t20.12.2023\t100\n"  # code valid until 2023
+            f"{EMPLOYER}\t{P4}\t1\tSX\t15.01.2024\t20.01.2024\t100\n")  # and re-purposed from 2024
     r = load_path(_land(frisk_env, "export.txt", text))
     assert (r.status, r.rows_loaded) == ("loaded", 3)
     assert _all(warehouse, """select absence_cause_code, absence_category, from_date, to_date, extent_pct
