@@ -72,7 +72,7 @@ attributes as (
         and p.person_key = c.person_key
     order by c.subject_type, c.subject_id,
         ({{ valid_on_employment('p', 'c.index_date') }}) desc nulls last,
-        p.employment_rate_pct desc nulls last, p.employment_start_date desc nulls last
+        p.employment_rate_pct desc nulls last, p.employment_start_date desc nulls last, p.employment_id
 ),
 
 prior as (

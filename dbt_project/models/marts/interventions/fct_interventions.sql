@@ -53,7 +53,7 @@ signals as (
     select
         s.service_key,
         max(sg.signal_date) as last_signal_date,
-        (array_agg(sg.signal_type order by sg.signal_date desc))[1] as last_signal_type
+        (array_agg(sg.signal_type order by sg.signal_date desc, sg.signal_type desc, sg.rule_id))[1] as last_signal_type
     from services as s
     inner join {{ ref('fct_absence_signals') }} as sg
         on sg.employer_org_number = s.employer_org_number
