@@ -31,3 +31,14 @@ def test_console_script_help() -> None:
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
     for command in ("up", "url", "run", "demo-data", "down", "airflow", "docs"):
         assert command in out
+
+
+def test_docs_are_generated_where_the_summary_points(warehouse: str, frisk_env: Path, monkeypatch) -> None:
+    from frisk import docs
+    from frisk.dbt_runner import docs_index
+
+    monkeypatch.setenv("FRISK_HOME", str(frisk_env / "home"))
+    index = docs.generate()
+    assert index.is_file() and index == docs_index()
+    assert "model.frisk.fct_sick_spells" in (index.parent / "manifest.json").read_text(encoding="utf-8")
+    assert (index.parent / "catalog.json").is_file()  # column types and descriptions for the published marts

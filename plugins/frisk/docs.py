@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import functools
+import http.server
 from pathlib import Path
-
-from frisk.config import DBT_PROJECT_DIR
-from frisk.dbt_env import dbt_environ
-
-
-def _dbt() -> str:
-    return str(Path(sys.executable).parent / "dbt")
 
 
 def generate(target_path: Path | None = None) -> Path:
-    target = target_path or DBT_PROJECT_DIR / "target"
-    env = {**os.environ, **dbt_environ(target_path=target)}
-    subprocess.run([_dbt(), "docs", "generate", "--project-dir", str(DBT_PROJECT_DIR), "--quiet"], env=env,
-                   check=True)
-    return target / "index.html"
+    """The same `dbt docs generate` the nightly build runs, into the same folder. Returns index.html."""
+    from frisk.dbt_runner import generate_docs
+
+    return generate_docs(target_path=target_path)
 
 
-def serve(port: int = 8081) -> None:
-    env = {**os.environ, **dbt_environ()}
-    subprocess.run([_dbt(), "docs", "serve", "--project-dir", str(DBT_PROJECT_DIR), "--port", str(port),
-                    "--no-browser"], env=env, check=False)
+def serve(port: int = 8081, target_path: Path | None = None) -> None:
+    """Serve the generated docs (a static site) on localhost until interrupted."""
+    from frisk.dbt_runner import default_target_path
+
+    folder = target_path or default_target_path()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        print(f"dbt docs on http://localhost:{port}/index.html (Ctrl-C stops)")
+        server.serve_forever()
