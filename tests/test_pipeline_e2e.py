@@ -3,6 +3,7 @@ the same night leaves every table identical (idempotency)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -53,10 +54,15 @@ def run_env(pg_server: str, tmp_path: Path) -> dict[str, str]:
     return env
 
 
+# Both runs are the same night: the build's as-of date comes from the logical date (Europe/Stockholm), so a run
+# that crosses midnight would otherwise be a different night with different marts.
+NIGHT = dt.datetime.now().strftime("%Y-%m-%dT03:00:00+01:00")
+
+
 def _frisk_run(env: dict[str, str]) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).parent / "frisk"
-    return subprocess.run([str(exe), "run", "--demo-employees", "300", "--demo-years", "2"], env=env,
-                          capture_output=True, text=True, timeout=1500)
+    return subprocess.run([str(exe), "run", "--demo-employees", "300", "--demo-years", "2", "--logical-date", NIGHT],
+                          env=env, capture_output=True, text=True, timeout=1500)
 
 
 def test_frisk_run_end_to_end_and_again(run_env: dict[str, str], tmp_path: Path) -> None:

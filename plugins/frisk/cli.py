@@ -61,7 +61,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     report = pipeline.run_all(landing=args.landing, demo_employees=args.demo_employees,
-                              demo_years=args.demo_years)
+                              demo_years=args.demo_years, logical_date=args.logical_date)
     print(pipeline.summary_text(report))
     print(f"total {time.monotonic() - started:.1f} s")
     return 0 if report.ok else 1
@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--landing", type=Path, default=None, help="landing folder (default FRISK_LANDING_DIR)")
     p.add_argument("--demo-employees", type=int, default=2000, help="size of demo data when landing is empty")
     p.add_argument("--demo-years", type=int, default=3)
+    p.add_argument("--logical-date", default=None,
+                   help="the night to run, ISO (e.g. 2026-11-21T03:00+01:00); default now. A past night gives that "
+                        "night's marts again")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("demo-data", help="generate a fictional municipality's landing files")
