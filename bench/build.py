@@ -1,0 +1,241 @@
+"""Warehouse build: the incremental night versus a full refresh, and the full build's scaling with the data.
+
+    .venv/bin/python -m bench.build [--sizes 5000 50000] [--years 2] [--repeat 1]
+
+Per size, in its own database on the benchmark's embedded PostgreSQL (bench/work/home):
+  1. demo landing data (frisk.demo.generate, cached per size; data up to day D) loaded with the project's own
+     loaders: frisk.payroll.load_pending, frisk.invoices.load_pending, frisk.statistics.load_all (not timed here;
+     bench.ingest and bench.e2e measure loading). The GX batch gate is not run: staging keeps every batch with
+     status 'loaded', which an ungated batch has, so the build sees the same rows.
+  2. night N: frisk.dbt_runner.build_aside(as_of=D+1, full_refresh=True), then publish() (this full build is
+     the scaling figure: 10x the employees should take at most 10x the time).
+  3. one new day of absence data: a small extra payroll file (new one-day sick absences on D+1 for about 1 % of
+     employer 1's recently absent employees) loaded with frisk.payroll.load_pending.
+  4. night N+1, side by side on the same data: build_aside(as_of=D+2) incremental (published incremental marts
+     copied in, only the look-back window recomputed) and build_aside(as_of=D+2, full_refresh=True); --repeat
+     alternates them. Goal: incremental at most 0.1x the full refresh.
+The orchestrated build versus a plain `dbt build` is bench.warehouse_build's (bench.run runs it in a subprocess).
+Writes bench/results/build.md and build.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from bench import common
+
+RAW_TABLES = ("payroll_personnel", "payroll_absence", "invoice_lines", "payments", "fk_statistics")
+
+
+def _data_end(employees: int, years: int) -> dt.date:
+    summary = json.loads((common.WORK / f"demo_{employees}x{years}" / ".done").read_text())
+    return dt.date.fromisoformat(summary["period"]["to"])
+
+
+def new_day_file(source: Path, landing: Path, day: dt.date, count: int) -> tuple[Path, int]:
+    """Write landing/payroll/absence_<org>_<day>.csv: one-day sick absences on `day` for up to `count` employees
+    of the first employer who were absent in the last 30 days before it (so still employed), picked from the
+    demo landing tree `source` (landing's own files are archived by now). Returns (path, rows)."""
+    files = sorted((source / "payroll").glob("absence_*.csv"))
+    if not files:
+        raise RuntimeError(f"no canonical absence file in {source / 'payroll'}")
+    latest = files[-1]  # absence_<org>_<year>.csv: the last year
+    recent: dict[tuple[str, str], list[str]] = {}
+    with latest.open(encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        i_to, i_pnr, i_emp = header.index("to_date"), header.index("personnummer"), header.index("employment_id")
+        i_from = header.index("from_date")
+        for row in reader:
+            # an open absence has no to_date; the demo also writes a few malformed rows on purpose (skipped)
+            try:
+                last = dt.date.fromisoformat(row[i_to] or row[i_from])
+            except (ValueError, IndexError):
+                continue
+            if (day - last).days <= 30:
+                recent.setdefault((row[i_pnr], row[i_emp]), row)
+    keep = list(recent.values())[:count]
+    org = latest.name.split("_")[1]
+    target = landing / "payroll" / f"absence_{org}_{day.isoformat()}.csv"
+    with target.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        for row in keep:
+            new = dict(zip(header, row, strict=True))
+            new.update(absence_cause="SJK", from_date=day.isoformat(), to_date=day.isoformat(), extent_pct="100",
+                       hours="8.00")
+            writer.writerow([new[h] for h in header])
+    return target, len(keep)
+
+
+def _timed_build(run_id: str, as_of: dt.date, full_refresh: bool, url: str, target: Path) -> dict:
+    from frisk import dbt_runner
+
+    started = time.monotonic()
+    res = dbt_runner.build_aside(run_id, as_of=as_of.isoformat(), full_refresh=full_refresh, warehouse_url=url,
+                                 target_path=target)
+    seconds = time.monotonic() - started
+    if not res.success:
+        raise RuntimeError(f"build {run_id} failed: {res.message}")
+    nodes = sorted(res.nodes, key=lambda n: n.seconds, reverse=True)
+    return {"run_id": run_id, "seconds": round(seconds, 2), "nodes": len(res.nodes),
+            "node_seconds": round(sum(n.seconds for n in res.nodes), 2),
+            "slowest": [{"node": n.unique_id, "seconds": round(n.seconds, 2), "rows": n.rows_affected}
+                        for n in nodes[:6]]}
+
+
+def run_size(server: str, employees: int, years: int = 2, repeat: int = 1, progress=lambda row: None) -> dict:
+    """One size; `progress(row)` is called after each step with what is measured so far (the run may be cut)."""
+    os.environ.setdefault("FRISK_PSEUDONYM_KEY", "bench-key")
+    source = common.demo_landing(employees, years)
+    end = _data_end(employees, years)
+    work = common.WORK / f"build_{employees}x{years}"
+    shutil.rmtree(work, ignore_errors=True)
+    landing = work / "landing"
+    shutil.copytree(source, landing)
+    url = common.fresh_database(server, f"bench_build_{employees}")
+    os.environ["FRISK_LANDING_DIR"] = str(landing)
+    os.environ["FRISK_WAREHOUSE_URL"] = url
+    from frisk import dbt_runner, invoices, payroll, statistics, warehouse
+
+    print(f"  build {employees:,} x {years}: loading demo data (data up to {end})", flush=True)
+    t = time.monotonic()
+    loaded = [*payroll.load_pending("bench-load"), *invoices.load_pending("bench-load"),
+              *statistics.load_all("bench-load")]
+    load_s = time.monotonic() - t
+    bad = [r for r in loaded if r["status"] not in ("loaded", "skipped")]
+    if bad:
+        raise RuntimeError(f"demo data did not load: {bad[:3]}")
+    with warehouse.connect() as conn:
+        raw_rows = {tab: conn.execute(f"select count(*) from raw.{tab}").fetchone()[0] for tab in RAW_TABLES}
+    row: dict = {"employees": employees, "years": years, "data_end": end.isoformat(), "raw_rows": raw_rows,
+                 "raw_rows_total": sum(raw_rows.values()), "load_s": round(load_s, 1),
+                 "load_average_before_builds": [round(x, 2) for x in os.getloadavg()]}
+    target = work / "dbt_target"
+    night_n = end + dt.timedelta(days=1)
+    print(f"  loaded {row['raw_rows_total']:,} raw rows in {load_s:.1f} s; night N full build", flush=True)
+    row["full_night_n"] = _timed_build(f"bench-{employees}-n", night_n, True, url, target)
+    print(f"  night N full build {row['full_night_n']['seconds']} s", flush=True)
+    progress(row)
+    dbt_runner.publish(row["full_night_n"]["run_id"], conninfo=url)
+
+    extra, extra_rows = new_day_file(source, landing, night_n, max(10, employees // 100))
+    res = payroll.load_path(extra, run_id="bench-new-day").as_dict()
+    if res["status"] != "loaded":
+        raise RuntimeError(f"the new day's file did not load: {res}")
+    row["new_day_rows"] = res.get("rows_loaded", extra_rows)
+    night_n1 = night_n + dt.timedelta(days=1)
+    incr, full = [], []
+    for i in range(repeat):
+        incr.append(_timed_build(f"bench-{employees}-n1-incr-{i}", night_n1, False, url, target))
+        row["incremental_n1"] = min(incr, key=lambda r: r["seconds"])
+        row["incremental_runs_s"] = [r["seconds"] for r in incr]
+        print(f"  night N+1 incremental {incr[-1]['seconds']} s", flush=True)
+        progress(row)
+        full.append(_timed_build(f"bench-{employees}-n1-full-{i}", night_n1, True, url, target))
+        row["full_refresh_n1"] = min(full, key=lambda r: r["seconds"])
+        row["full_runs_s"] = [r["seconds"] for r in full]
+        row["incremental_vs_full"] = round(row["incremental_n1"]["seconds"] / row["full_refresh_n1"]["seconds"], 3)
+        print(f"  night N+1 full refresh {full[-1]['seconds']} s", flush=True)
+        progress(row)
+    return row
+
+
+def _scaling(results: list[dict]) -> list[dict]:
+    out = []
+    for a, b in zip(results, results[1:], strict=False):
+        item = {"from": a["employees"], "to": b["employees"],
+                "data_ratio": round(b["raw_rows_total"] / a["raw_rows_total"], 2)}
+        for key, name in (("full_night_n", "full_n_time_ratio"), ("full_refresh_n1", "full_n1_time_ratio")):
+            if key in a and key in b:
+                item[name] = round(b[key]["seconds"] / a[key]["seconds"], 2)
+        out.append(item)
+    return out
+
+
+def run(server: str, sizes: tuple[int, ...] | list[int] = (5_000, 50_000), years: int = 2, repeat: int = 1,
+        write: bool = True) -> dict:
+    """All sizes; with `write`, bench/results/build.md and build.json are rewritten after every step."""
+    report = {"measured_at": dt.datetime.now().isoformat(timespec="seconds"), "machine": common.machine(server),
+              "sizes": [], "scaling": [], "complete": False}
+
+    def save(row: dict | None = None) -> None:
+        if row is not None and row not in report["sizes"]:
+            report["sizes"].append(row)
+        report["scaling"] = _scaling(report["sizes"])
+        report["markdown"] = markdown(report)
+        if write:
+            common.RESULTS.mkdir(parents=True, exist_ok=True)
+            (common.RESULTS / "build.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+            (common.RESULTS / "build.md").write_text(
+                "# Warehouse build: incremental night and scaling\n\nReproduce: `.venv/bin/python -m bench.build "
+                f"--sizes {' '.join(map(str, sizes))} --years {years} --repeat {repeat}`\n\n{report['markdown']}\n")
+
+    for n in sizes:
+        save(run_size(server, n, years, repeat, progress=save))
+    report["complete"] = True
+    save()
+    return report
+
+
+def markdown(r: dict) -> str:
+    m = r["machine"]
+    lines = [f"Measured {r['measured_at']}: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, Python "
+             f"{m['python']}, embedded PostgreSQL {m.get('postgres', '?')}, load average at the start "
+             f"{m['load_average']}. Demo data x {r['sizes'][0]['years']} years (not 5, to keep the run bounded).",
+             "",
+             "| employees x years | raw rows | night N full build s | new-day rows | N+1 incremental s | "
+             "N+1 full refresh s | **incremental / full** |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+    def sec(s: dict, key: str) -> str:
+        return str(s[key]["seconds"]) if key in s else "n/a"
+
+    for s in r["sizes"]:
+        ratio = f"**{s['incremental_vs_full']}**" if "incremental_vs_full" in s else "n/a"
+        lines.append(f"| {s['employees']:,} x {s['years']} | {s['raw_rows_total']:,} | {sec(s, 'full_night_n')} "
+                     f"| {s.get('new_day_rows', 'n/a')} | {sec(s, 'incremental_n1')} | {sec(s, 'full_refresh_n1')} "
+                     f"| {ratio} |")
+    lines += ["", "Scaling of the full build (goal: 10x the data in at most 10x the time):", ""]
+    for s in r["scaling"]:
+        lines.append(f"- {s['from']:,} -> {s['to']:,} employees: {s['data_ratio']}x the raw rows in "
+                     f"{s.get('full_n_time_ratio', 'n/a')}x the time (night N full build), "
+                     f"{s.get('full_n1_time_ratio', 'n/a')}x (night N+1 full refresh)")
+    if not r.get("complete", True):
+        lines += ["", "**The run was cut before it finished: the figures above are what it measured.**"]
+    big = r["sizes"][-1] if r["sizes"] else {}
+    for label, key in (("night N full build", "full_night_n"), ("night N+1 full refresh", "full_refresh_n1"),
+                       ("night N+1 incremental", "incremental_n1")):
+        if key not in big:
+            continue
+        lines += ["", f"Slowest nodes at {big['employees']:,} employees, {label} "
+                  f"({big[key]['nodes']} nodes, {big[key]['node_seconds']} s summed over nodes):", ""]
+        for n in big[key]["slowest"]:
+            lines.append(f"- {n['node']}: {n['seconds']} s" + (f", {n['rows']:,} rows" if n["rows"] else ""))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="bench.build")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[5_000, 50_000])
+    ap.add_argument("--years", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args(argv)
+    common.RESULTS.mkdir(parents=True, exist_ok=True)
+    server = common.scratch_server()
+    report = run(server, args.sizes, args.years, args.repeat)
+    print(report["markdown"])
+    for n in args.sizes:
+        shutil.rmtree(common.WORK / f"build_{n}x{args.years}", ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
