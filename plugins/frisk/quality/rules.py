@@ -103,6 +103,7 @@ def gate_parameters(day: dt.date) -> GateParameters:
         "earliest_statistics_date": _ts(entry["earliest_statistics_date"]),
         "earliest_statistics_year": _date(entry["earliest_statistics_date"]).year,
         "min_signed_amount": -float(entry["max_amount_sek"]),
+        "min_signed_document_amount": -float(entry["max_document_amount_sek"]),
     })
     values.pop("max_age", None)
     values.pop("min_age", None)

@@ -68,11 +68,15 @@ def plausible_date(col: str, severity: str = CRITICAL) -> Exp:
     return between(col, P("earliest_date"), P("latest_date"), severity)
 
 
-def amount(col: str, severity: str = CRITICAL, signed: bool = False) -> Exp:
-    # a Decimal-free range: the frame holds floats; amounts may be negative only where credits are signed
+def amount(col: str, severity: str = CRITICAL, signed: bool = False, limit: str = "max_amount_sek") -> Exp:
+    # a Decimal-free range: the frame holds floats; amounts may be negative only where credits are signed.
+    # `limit` names the bound: one service or line (max_amount_sek), or a whole invoice or payment
+    # (max_document_amount_sek: a large municipality's monthly FHV invoice runs to millions).
+    low = {"$PARAMETER": "min_signed_amount"} if signed else 0
+    if signed and limit != "max_amount_sek":
+        low = {"$PARAMETER": "min_signed_document_amount"}
     return Exp("expect_column_values_to_be_between",
-               {"column": col, "min_value": {"$PARAMETER": "min_signed_amount"} if signed else 0,
-                "max_value": P("max_amount_sek")}, severity)
+               {"column": col, "min_value": low, "max_value": P(limit)}, severity)
 
 
 PNR_PREFIX = "pnr_shaped__"
@@ -180,8 +184,10 @@ SUITES: list[RawSuite] = [
             regex("supplier_org_number", ORG10), regex("buyer_org_number", ORG10, WARNING),
             plausible_date("issue_date"),
             a_ge_b("due_date", "issue_date", WARNING),
-            amount("tax_exclusive_amount"), amount("tax_inclusive_amount"), amount("payable_amount", WARNING),
-            between("tax_amount", 0, P("max_amount_sek")),
+            amount("tax_exclusive_amount", limit="max_document_amount_sek"),
+            amount("tax_inclusive_amount", limit="max_document_amount_sek"),
+            amount("payable_amount", WARNING, limit="max_document_amount_sek"),
+            between("tax_amount", 0, P("max_document_amount_sek")),
             a_ge_b("tax_inclusive_amount", "tax_exclusive_amount"),
         ],
     ),
@@ -232,7 +238,7 @@ SUITES: list[RawSuite] = [
             *not_null("invoice_number", "supplier_org_number", "paid_date", "amount"),
             regex("supplier_org_number", ORG10),
             plausible_date("paid_date"),
-            amount("amount", signed=True),
+            amount("amount", signed=True, limit="max_document_amount_sek"),
         ],
     ),
     RawSuite(
