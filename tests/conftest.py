@@ -124,15 +124,9 @@ def airflow_home(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 def run_dag(dag_id: str, **kwargs):
     """Run one DAG from dags/ with `dag.test()` in this process; returns the DagRun."""
-    import importlib.util
+    from frisk.dag_runner import load_dag
 
-    from frisk.config import DAGS_DIR
-
-    spec = importlib.util.spec_from_file_location(f"dag_{dag_id}", DAGS_DIR / f"{dag_id}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    dag = next(v for v in vars(module).values() if getattr(v, "dag_id", None) == dag_id)
-    return dag.test(**kwargs)
+    return load_dag(dag_id).test(**kwargs)
 
 
 def sample_personnummer(index: int = 0, form: str = "separated_long") -> str:
