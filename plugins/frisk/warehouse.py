@@ -34,8 +34,30 @@ def _embedded_server(pgdata: Path):
         import pgserver
 
     pgdata.mkdir(parents=True, exist_ok=True)
+    _clear_stale_pid_file(pgdata)
     # cleanup_mode=None: the server outlives this process; `frisk down` stops it.
     return pgserver.get_server(pgdata, cleanup_mode=None)
+
+
+def _clear_stale_pid_file(pgdata: Path) -> None:
+    """After a crash the postmaster's lock files stay behind (postmaster.pid and the socket's .lock). A killed
+    postmaster can linger as a zombie nobody reaps, and both pgserver and PostgreSQL take a pid that still exists
+    for a running server: `frisk up` would never restart it. Lock files whose process is gone or a zombie are
+    stale; removing them lets PostgreSQL start with crash recovery."""
+    import psutil
+
+    for lock in [pgdata / "postmaster.pid", *pgdata.glob(".s.PGSQL.*.lock")]:
+        try:
+            pid = int(lock.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                continue
+        except psutil.NoSuchProcess:
+            pass
+        log.warning("removing stale %s (pid %s is gone): the server starts with crash recovery", lock, pid)
+        lock.unlink(missing_ok=True)
 
 
 def server_url(database: str = "warehouse") -> str:
