@@ -5,6 +5,11 @@ is frozen) three things happen: a corrected re-delivery replaces a May spell (it
 late file brings a May 30 spell (a signal dated in the past, first reported on night 2); an ongoing spell
 that started in April crosses 60 days, turning April's hours into long-term hours although April is before
 the look-back. Night 2 incremental must then equal a full refresh as of the same date.
+
+The day-level intermediate models are incremental per person (dbt_project/macros/changed_persons.sql): on
+night 2 a personnel re-delivery also changes one employee's weekly hours, and everyone else's calendar grows by
+a month. Night 3 brings no data at all (only the as-of date moves, an ongoing spell runs on). After each night
+every intermediate table must equal a full refresh as of the same date, row for row.
 """
 
 from __future__ import annotations
@@ -28,11 +33,31 @@ from tests.test_dbt_sick_leave import (
 )
 
 D = dt.date.fromisoformat
-MODELS = ("+fct_absence_signals", "+fct_sick_leave_monthly", "+fct_sick_spells")
+MODELS = ("+fct_absence_signals", "+fct_sick_leave_monthly", "+fct_sick_spells", "int_payroll_person_state")
 # build only these models, seeds and the tests whose parents are all selected
 BUILD = ("build", "--indirect-selection", "cautious", "--select", *MODELS)
 LOOKBACK = ["--vars", "{sick_leave_lookback_days: 45}"]
 SIGNAL_RUN_COLUMNS = ("first_reported_on", "evaluated_on")  # run history, not a function of the data
+INTERMEDIATE = (
+    "int_scheduled_hours",
+    "int_sick_leave_days",
+    "int_sick_spells",
+    "int_sick_spells_reillness",
+    "int_sick_spell_milestones",
+    "int_employment_month_hours",
+)
+
+
+def _intermediate(url: str) -> dict[str, list[tuple]]:
+    with psycopg.connect(url) as conn:
+        return {t: conn.execute(f"select t::text from intermediate.{t} as t order by 1").fetchall()
+                for t in INTERMEDIATE}
+
+
+def _dirty(url: str) -> set[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("select person_key from intermediate.int_payroll_person_changes where is_dirty")
+        return {r[0] for r in rows}
 
 
 def _snapshot(url: str) -> dict[str, list[dict]]:
@@ -106,23 +131,34 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
                 b,
                 [sick(EMP_A, "pk_p1", "E1", "2024-05-30", "2024-05-30")],
             )
+            # a personnel re-delivery (same delivery, so it supersedes): pk_w1 now works 30 hours a week
+            b = add_batch(conn, "payroll", "personnel", "personal_A.csv", EMP_A)
+            changed = [staff(EMP_A, "pk_w1", 1985, "K", "EW1", "U3", 30) if p[1] == "pk_w1" else p for p in people]
+            add_rows(conn, "raw.payroll_personnel", PERSONNEL_COLS, b, changed)
 
         run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-06-30")
         incremental = _snapshot(url)
-        run_dbt(
-            url,
-            target,
-            "run",
-            "--full-refresh",
-            "--select",
-            "fct_absence_signals",
-            "fct_sick_leave_monthly",
-            *LOOKBACK,
-            as_of="2024-06-30",
-        )
+        incremental_int = _intermediate(url)
+        # p1: new and corrected rows; p2: a spell open on night 1; w1: changed hours; the other nine: untouched
+        assert _dirty(url) == {"pk_p1", "pk_p2", "pk_w1"}
+        run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-06-30")
         full = _snapshot(url)
+        full_int = _intermediate(url)
+
+        run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-07-31")  # night 3: no new data
+        assert _dirty(url) == {"pk_p2"}  # only the ongoing spell moves
+        night3_int = _intermediate(url)
+        run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-07-31")
+        night3_full_int = _intermediate(url)
     finally:
         drop_database(pg_server, url)
+
+    for table in INTERMEDIATE:
+        assert incremental_int[table] == full_int[table], table
+        assert night3_int[table] == night3_full_int[table], table
+    w1_days = [r for r in full_int["int_scheduled_hours"] if ",EW1," in r[0]]
+    assert w1_days and all(r[0].endswith(",6.0000)") for r in w1_days)  # 30 h / 5, back to its first day
+    assert len(night3_int["int_scheduled_hours"]) > len(full_int["int_scheduled_hours"])  # July was added
 
     assert incremental["fct_sick_leave_monthly"] == full["fct_sick_leave_monthly"]
     april_p2 = [

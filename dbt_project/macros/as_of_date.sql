@@ -21,16 +21,3 @@
 {% macro sick_leave_lookback_start() -%}
     ({{ as_of_date() }} - {{ var('sick_leave_lookback_days', 400) | int }})
 {%- endmacro %}
-
-
-{#-
-  First month fct_sick_leave_monthly recomputes: the look-back start, or earlier when a spell that was still
-  running inside the look-back started before it. Such a spell may have crossed 60 days since the last night,
-  which turns its earlier hours into long-term hours in months before the look-back.
--#}
-{% macro sick_leave_monthly_recompute_from() -%}
-    (select cast(date_trunc('month', least({{ sick_leave_lookback_start() }},
-                                           coalesce(min(s.start_date), {{ sick_leave_lookback_start() }}))) as date)
-     from {{ ref('int_sick_spells') }} as s
-     where s.last_sick_date >= {{ sick_leave_lookback_start() }})
-{%- endmacro %}

@@ -1,14 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        indexes=[{'columns': ['employer_org_number', 'employment_id', 'month_start'], 'unique': True}],
+        pre_hook="{% if is_incremental() %}{{ delete_changed_persons(also='t.month_start >= ' ~ first_open_month()) }}{% endif %}",
+        post_hook="analyze {{ this }}"
+    )
+}}
+-- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Scheduled and sick hours per employment and month, with the person's attributes: the one base that the
 -- monthly fact and the annual key figures aggregate, so both add up the same hours. Only employments with a
 -- schedule (the key-figure population). Long-term = hours in spells of long_term_min_days+ consecutive days
 -- (valid on the spell's start), counting the whole spell, as the annual-report definition does.
+-- Incremental (macros/changed_persons.sql): the dirty persons' months, and every employment's months from the
+-- month after the previous as-of date on (their scheduled hours grew by the new days), are recomputed.
 with scheduled as (
     select
         employer_org_number,
         employment_id,
         cast(date_trunc('month', work_date) as date) as month_start,
         sum(scheduled_hours) as scheduled_hours
-    from {{ ref('int_scheduled_hours') }}
+    from {{ ref('int_scheduled_hours') }} as h
+    {{- changed_or_open_month('h', 'work_date') }}
     group by 1, 2, 3
 ),
 
@@ -27,6 +41,7 @@ sick as (
         on s.employer_org_number = d.employer_org_number
        and s.person_key = d.person_key
        and d.absence_date between s.start_date and s.last_sick_date
+    {{- changed_or_open_month('d', 'absence_date') }}
     group by 1, 2, 3
 ),
 
@@ -36,7 +51,8 @@ started as (
         employment_id,
         cast(date_trunc('month', start_date) as date) as month_start,
         count(*) as spells_started
-    from {{ ref('int_sick_spells') }}
+    from {{ ref('int_sick_spells') }} as s
+    {{- changed_or_open_month('s', 'start_date') }}
     group by 1, 2, 3
 )
 

@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        indexes=[{'columns': ['employer_org_number', 'person_key', 'employment_id', 'absence_date'], 'unique': True}],
+        pre_hook="{% if is_incremental() %}{{ delete_changed_persons() }}{% endif %}",
+        post_hook="analyze {{ this }}"
+    )
+}}
+-- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Sick leave per employment and calendar day, up to the as-of date. Periods become days so that overlapping or
 -- repeated deliveries never count twice: per employment and day one period wins (highest extent, then the
 -- latest delivery). Sick hours = scheduled hours x extent; when the export gave hours for a finished period,
@@ -8,6 +19,9 @@ with sick_periods as (
     inner join {{ ref('absence_causes') }} as c
         on c.absence_category = a.absence_category and c.is_sick_leave
     where a.from_date <= {{ as_of_date() }}
+    {%- if is_incremental() %}
+      and {{ is_changed_person('a') }}
+    {%- endif %}
 ),
 
 period_days as (

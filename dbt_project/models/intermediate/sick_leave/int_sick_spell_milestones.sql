@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        indexes=[{'columns': ['spell_id', 'milestone_day'], 'unique': True}],
+        pre_hook="{% if is_incremental() %}{{ delete_changed_persons() }}{% endif %}",
+        post_hook="analyze {{ this }}"
+    )
+}}
+-- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Rehabilitation-chain milestones reached by each spell: day N of a spell is reached on start_date + N - 1
 -- when the spell lasted (or, ongoing, has lasted up to the as-of date) at least N days. Milestones from the
 -- long_spell_milestones seed valid on the spell's start date.
@@ -14,3 +25,6 @@ from {{ ref('int_sick_spells') }} as s
 inner join {{ ref('long_spell_milestones') }} as m
     on {{ valid_on('m', 's.start_date') }}
    and s.length_days >= m.milestone_day
+{%- if is_incremental() %}
+where {{ is_changed_person('s') }}
+{%- endif %}

@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        indexes=[{'columns': ['spell_id'], 'unique': True}],
+        pre_hook="{% if is_incremental() %}{{ delete_changed_persons() }}{% endif %}",
+        post_hook="analyze {{ this }}"
+    )
+}}
+-- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Sick spells per person and employer: consecutive sick days (overlapping and adjacent periods, also across a
 -- person's employments) form one spell (gaps and islands on calendar days). The extent is kept day-weighted:
 -- avg_extent_pct is the mean of the daily extents. A spell still running after the as-of date is ongoing
@@ -12,7 +23,10 @@ with person_days as (
         bool_or(continues_after_as_of) as continues_after_as_of,
         -- the employment with the largest extent carries the spell's org unit
         (array_agg(employment_id order by extent_pct desc, employment_id))[1] as employment_id
-    from {{ ref('int_sick_leave_days') }}
+    from {{ ref('int_sick_leave_days') }} as d
+    {%- if is_incremental() %}
+    where {{ is_changed_person('d') }}
+    {%- endif %}
     group by employer_org_number, person_key, absence_date
 ),
 

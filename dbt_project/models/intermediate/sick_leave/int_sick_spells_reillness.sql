@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        indexes=[{'columns': ['spell_id'], 'unique': True}],
+        pre_hook="{% if is_incremental() %}{{ delete_changed_persons() }}{% endif %}",
+        post_hook="analyze {{ this }}"
+    )
+}}
+-- depends_on: {{ ref('int_payroll_person_changes') }}
 -- The re-illness rule (återinsjuknande): a spell that starts within N calendar days of the previous spell's end
 -- (N = reillness_max_gap_days, valid on the new spell's start) continues it. Kept apart from int_sick_spells
 -- so occasions can be counted both raw and with the rule applied. One row per spell, with its episode.
@@ -13,6 +24,9 @@ with ordered as (
             partition by s.employer_org_number, s.person_key order by s.start_date
         ) as previous_last_sick_date
     from {{ ref('int_sick_spells') }} as s
+    {%- if is_incremental() %}
+    where {{ is_changed_person('s') }}
+    {%- endif %}
 ),
 
 flagged as (

@@ -1,25 +1,13 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where month_start >= {{ sick_leave_monthly_recompute_from() }}{% endif %}"
-    )
-}}
--- depends_on: {{ ref('int_sick_spells') }}
 -- Sick leave per employer x org unit x month x sex x age band: employees (with a schedule), scheduled hours,
--- sick hours, of which in spells of 60+ days, and spells started. Incremental: each night the months from the
--- look-back start (var sick_leave_lookback_days), or from the start of a spell still running inside it, are
--- deleted (pre-hook) and recomputed in the same transaction; older months are history. Months after the as-of
--- date never appear.
+-- sick hours, of which in spells of 60+ days, and spells started. Months after the as-of date never appear.
+-- A table aggregated anew each night from int_employment_month_hours, which is itself incremental per person:
+-- a correction can change any month of a person's history (their weekly hours, a spell that crossed 60 days),
+-- and aggregating one row per employment and month costs seconds, while a month look-back would miss those.
 with base as (
     select h.*, a.age_band
     from {{ ref('int_employment_month_hours') }} as h
     left join {{ ref('age_bands') }} as a
         on h.age_in_year >= a.min_age and (a.max_age is null or h.age_in_year <= a.max_age)
-    {% if is_incremental() %}
-    where h.month_start >= {{ sick_leave_monthly_recompute_from() }}
-    {% endif %}
 )
 
 select

@@ -1,0 +1,50 @@
+{#-
+  Person-level incremental models (the day-level sick-leave intermediates). Each night they recompute only the
+  persons int_payroll_person_changes marks dirty, and keep everyone else's rows. A model using this pattern:
+
+      config(materialized='incremental', incremental_strategy='append',
+             pre_hook="{% if is_incremental() %}{{ delete_changed_persons() }}{% endif %}")
+      -- depends_on: {{ ref('int_payroll_person_changes') }}
+      ... where {% if is_incremental() %}{{ is_changed_person('x') }}{% else %}true{% endif %}
+
+  The delete runs in the same transaction as the insert, so a failed night leaves yesterday's rows; and since
+  the state of the last completed night only advances at the end of the build, the next night recomputes the
+  failed night's persons as well. Deleting and inserting the same persons again is idempotent.
+-#}
+{#- Written as an uncorrelated IN: a semi-join in a WHERE clause, a hashed subplan under OR (a delete). -#}
+{% macro is_changed_person(alias) -%}
+    ({{ alias }}.employer_org_number, {{ alias }}.person_key) in (
+        select chg.employer_org_number, chg.person_key
+        from {{ ref('int_payroll_person_changes') }} as chg
+        where chg.is_dirty
+    )
+{%- endmacro %}
+
+
+{#- The as-of date of the last completed build (null before the first one). -#}
+{% macro previous_as_of_date() -%}
+    (select max(previous_as_of_date) from {{ ref('int_payroll_person_changes') }})
+{%- endmacro %}
+
+
+{#- The first month whose rows grow when the as-of date moves on: the month of the day after the previous one. -#}
+{% macro first_open_month() -%}
+    (select cast(date_trunc('month', max(previous_as_of_date) + 1) as date)
+     from {{ ref('int_payroll_person_changes') }})
+{%- endmacro %}
+
+
+{#- Pre-hook: delete the dirty persons' rows, and any rows matching `also` (a condition on the table's columns). -#}
+{% macro delete_changed_persons(also=none) -%}
+    delete from {{ this }} as t
+    where {{ is_changed_person('t') }}
+    {%- if also %} or ({{ also }}){% endif %}
+{%- endmacro %}
+
+
+{#- WHERE clause of a month-level model: the dirty persons' rows, and everyone's from first_open_month() on. -#}
+{% macro changed_or_open_month(alias, date_column) -%}
+    {%- if is_incremental() %}
+    where ({{ is_changed_person(alias) }} or {{ alias }}.{{ date_column }} >= {{ first_open_month() }})
+    {%- endif %}
+{%- endmacro %}

@@ -1,0 +1,121 @@
+{{ config(materialized='table', post_hook="analyze {{ this }}") }}
+-- What changed tonight, per employer and person: the input fingerprint of every person with payroll data, next
+-- to the fingerprint the last completed build consumed (int_payroll_person_state). is_dirty marks the persons
+-- whose day-level sick-leave rows the incremental intermediate models recompute tonight; everyone else's rows
+-- are kept, and only grow by the days after the previous as-of date (see int_scheduled_hours).
+-- A person is dirty when
+--   * their current absence rows changed: a new delivery, a corrected re-delivery that superseded a batch, a
+--     batch the quality gate rejected (raw rows never change, so the set of (batch_id, line_no) identifies them);
+--   * their employments changed (the content of int_employments, not the snapshot's batch: a monthly personnel
+--     snapshot that repeats the same employments changes nothing);
+--   * an absence period of theirs is still open on the previous as-of date (its days, the ongoing flag and the
+--     spell length move with the as-of date);
+--   * their employer's first measured month moved (an earlier absence file arrived), the sick-leave rules the
+--     intermediate models read (seeds) changed, the as-of date went backwards, or there is no previous state.
+-- The previous state is read by name, not ref(): it is written at the end of the build, after every model that
+-- consumes this one, so a night that fails half-way leaves it unchanged and the next night recomputes both.
+{%- set state = adapter.get_relation(database=this.database, schema=this.schema,
+                                     identifier='int_payroll_person_state') %}
+
+with absence as (
+    select
+        employer_org_number,
+        person_key,
+        md5(string_agg(batch_id || ':' || line_no, ',' order by batch_id, line_no)) as absence_fp,
+        max(coalesce(to_date, date 'infinity')) as absence_open_until
+    from {{ ref('stg_payroll__absence') }}
+    group by employer_org_number, person_key
+),
+
+employments as (
+    select
+        employer_org_number,
+        person_key,
+        md5(string_agg(
+            cast((employment_id, birth_year, sex, org_unit_code, org_unit_name, sector, occupation,
+                  employment_rate_pct, weekly_hours, employment_start_date, employment_end_date) as text),
+            ',' order by employment_id
+        )) as employment_fp
+    from {{ ref('int_employments') }}
+    group by employer_org_number, person_key
+),
+
+employer_first_month as (
+    select employer_org_number, cast(date_trunc('month', min(from_date)) as date) as first_month
+    from {{ ref('stg_payroll__absence') }}
+    group by employer_org_number
+),
+
+rules as (
+    -- the seeds the intermediate sick-leave models read: a changed rule recomputes everyone
+    select md5(
+        (select coalesce(string_agg(cast(c as text), ',' order by cast(c as text)), '')
+         from {{ ref('absence_causes') }} as c)
+        || '|' || (select coalesce(string_agg(cast(p as text), ',' order by cast(p as text)), '')
+                   from {{ ref('sick_leave_parameters') }} as p)
+        || '|' || (select coalesce(string_agg(cast(m as text), ',' order by cast(m as text)), '')
+                   from {{ ref('long_spell_milestones') }} as m)
+    ) as rules_fp
+),
+
+current_inputs as (
+    select
+        coalesce(a.employer_org_number, e.employer_org_number) as employer_org_number,
+        coalesce(a.person_key, e.person_key) as person_key,
+        a.absence_fp,
+        a.absence_open_until,
+        e.employment_fp
+    from absence as a
+    full outer join employments as e
+        on e.employer_org_number = a.employer_org_number and e.person_key = a.person_key
+),
+
+{% if state is not none %}
+previous as (
+    select * from {{ state }}
+),
+{% else %}
+previous as (
+    select
+        cast(null as text) as employer_org_number, cast(null as text) as person_key,
+        cast(null as text) as absence_fp, cast(null as date) as absence_open_until,
+        cast(null as text) as employment_fp, cast(null as date) as employer_first_month,
+        cast(null as text) as rules_fp, cast(null as date) as as_of_date
+    where false
+),
+{% endif %}
+
+previous_night as (
+    select max(as_of_date) as as_of_date, max(rules_fp) as rules_fp from previous
+)
+
+select
+    coalesce(c.employer_org_number, p.employer_org_number) as employer_org_number,
+    coalesce(c.person_key, p.person_key) as person_key,
+    c.person_key is not null as has_inputs,
+    c.absence_fp,
+    c.absence_open_until,
+    c.employment_fp,
+    f.first_month as employer_first_month,
+    r.rules_fp,
+    cast({{ as_of_date() }} as date) as as_of_date,
+    pn.as_of_date as previous_as_of_date,
+    coalesce(
+        p.person_key is null
+        or c.person_key is null
+        or c.absence_fp is distinct from p.absence_fp
+        or c.employment_fp is distinct from p.employment_fp
+        or f.first_month is distinct from p.employer_first_month
+        or r.rules_fp is distinct from pn.rules_fp
+        or pn.as_of_date is null
+        or {{ as_of_date() }} < pn.as_of_date
+        or c.absence_open_until >= pn.as_of_date,  -- null: no absence rows, nothing open
+        false
+    ) as is_dirty
+from current_inputs as c
+full outer join previous as p
+    on p.employer_org_number = c.employer_org_number and p.person_key = c.person_key
+left join employer_first_month as f
+    on f.employer_org_number = coalesce(c.employer_org_number, p.employer_org_number)
+cross join rules as r
+cross join previous_night as pn
