@@ -75,45 +75,44 @@ def demo_landing(employees: int, years: int = 5, seed: int = 7) -> Path:
     return landing
 
 
-# The demo generator draws personnummer only from Skatteverket's test range (birth numbers 980-999: 10 per sex
-# and birth date), which holds roughly 350,000 people of working age; beyond that it cannot make distinct people.
-DEMO_MAX_EMPLOYEES = 300_000
-TILES = 10
-
-
 def payroll_landing(employees: int, years: int = 5, seed: int = 7) -> tuple[Path, str]:
-    """(landing folder, how it was made) with employer 1's payroll files for `employees`.
+    """(landing folder, how it was made) with employer 1's payroll files for `employees` employments.
 
-    Up to DEMO_MAX_EMPLOYEES that is the demo generator's own output. Above, the demo world of employees / 10
-    is tiled 10 times into each file: every tile's employment ids are made distinct (so no row repeats), rows stay
-    grouped per employee, the file has 10x the rows and bytes. The persons repeat from tile to tile, 130,000 rows
-    apart; the loader's caches (10,000 entries) have long forgotten them by then, so each costs the same
-    validation and HMAC as a new person would.
+    Up to `frisk.demo.MAX_EMPLOYEES` (about 225,000: what Skatteverket's test-number ranges hold, see
+    frisk/demo/personnummer.py) that is the demo generator's own output. Above, the smallest number of tiles of at
+    most that size is used: the demo world of employees / tiles is repeated `tiles` times into each file, every
+    tile's employment ids made distinct (so no row repeats) and rows kept grouped per employee. A person comes back
+    one tile (millions of rows) later; the loader's caches (10,000 entries) have long forgotten them by then, so
+    each costs the same validation and HMAC as a new person would.
     """
-    if employees <= DEMO_MAX_EMPLOYEES:
+    from frisk.demo import MAX_EMPLOYEES
+
+    if employees <= MAX_EMPLOYEES:
         return demo_landing(employees, years, seed), "demo generator"
-    base = demo_landing(employees // TILES, years, seed)
-    landing = WORK / f"tiled_{employees}x{years}" / "landing"
+    tiles = -(-employees // MAX_EMPLOYEES)
+    base_size = employees // tiles
+    base = demo_landing(base_size, years, seed)
+    landing = WORK / f"tiled_{employees}x{years}_{tiles}" / "landing"
     done = landing.parent / ".done"
-    how = f"demo generator at {employees // TILES:,} employees, tiled {TILES}x"
+    how = f"demo generator at {base_size:,} distinct employees, tiled {tiles}x"
     if not done.exists():
         started = time.monotonic()
         (landing / "payroll").mkdir(parents=True, exist_ok=True)
         for source in sorted((base / "payroll").glob("absence_*.csv")):
-            _tile(source, landing / "payroll" / source.name)
+            _tile(source, landing / "payroll" / source.name, tiles)
         done.write_text(json.dumps({"seconds": round(time.monotonic() - started, 1), "how": how}))
-        print(f"  tiled {employees // TILES} employees x {TILES} in {time.monotonic() - started:.1f} s", flush=True)
+        print(f"  tiled {base_size} employees x {tiles} in {time.monotonic() - started:.1f} s", flush=True)
     return landing, how
 
 
-def _tile(source: Path, target: Path) -> None:
+def _tile(source: Path, target: Path, tiles: int) -> None:
     with source.open(encoding="utf-8", newline="") as f:
         header, body = f.readline(), f.read()
     rows = body.splitlines(keepends=True)
     emp = header.rstrip("\r\n").split(",").index("employment_id")
     with target.open("w", encoding="utf-8", newline="") as out:
         out.write(header)
-        for tile in range(TILES):
+        for tile in range(tiles):
             for row in rows:
                 cells = row.split(",")
                 if len(cells) > emp and tile:

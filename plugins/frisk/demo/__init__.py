@@ -3,8 +3,10 @@ providers, written as landing files (payroll exports, PEPPOL invoices with speci
 
 `generate(out_dir, employees=2000, years=3, seed=42, end_date=None, *, intervention_effect=None) -> dict`
 The world (units, occupations, rates, prices, the intervention effect) is described in `world.yaml`.
+`MAX_EMPLOYEES`: the most distinct people Skatteverket's test-number ranges hold (about 225,000).
 """
 
 from frisk.demo.generate import generate
+from frisk.demo.personnummer import MAX_EMPLOYEES
 
-__all__ = ["generate"]
+__all__ = ["MAX_EMPLOYEES", "generate"]

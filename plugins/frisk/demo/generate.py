@@ -16,6 +16,7 @@ from pathlib import Path
 
 from frisk.demo.invoicing import Invoicer, ServiceSpool
 from frisk.demo.payroll_files import NOISE_KINDS, PayrollWriter
+from frisk.demo.personnummer import MAX_EMPLOYEES, capacity_note
 from frisk.demo.simulate import Simulator
 from frisk.demo.world import load_world
 
@@ -36,7 +37,8 @@ def generate(out_dir: Path, employees: int = 2000, years: int = 3, seed: int = 4
              end_date: dt.date | None = None, *, intervention_effect: float | None = None) -> dict:
     """Write the demo landing tree under `out_dir` (the landing folder) and return counts per file kind.
 
-    `employees`: people employed at some time in the period, split ~60/40 between the two employers.
+    `employees`: people employed at some time in the period, split ~60/40 between the two employers; at most
+    MAX_EMPLOYEES, the distinct people that Skatteverket's test-number ranges hold (see `personnummer`).
     `years`: calendar years covered, ending with the end date's year (the last one up to `end_date`).
     `end_date`: the last day of data, default yesterday (Europe/Stockholm).
     `intervention_effect`: the true reduction of short sick spells after an early intervention (default from
@@ -44,6 +46,8 @@ def generate(out_dir: Path, employees: int = 2000, years: int = 3, seed: int = 4
     """
     if employees < 1 or years < 1:
         raise ValueError("employees and years must be at least 1")
+    if employees > MAX_EMPLOYEES:
+        raise ValueError(f"{employees:,} employees is more than the demo world can hold: {capacity_note()}")
     started = time.monotonic()
     out_dir = Path(out_dir)
     end = end_date or _stockholm_yesterday()

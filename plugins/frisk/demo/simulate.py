@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from frisk.demo.personnummer import NumberIssuer
+from frisk.demo.personnummer import COORDINATION_SHARE, NumberIssuer
 from frisk.demo.world import Employer, Service, World
 
 DAYS_PER_YEAR = 365.25
@@ -88,6 +88,7 @@ class Simulator:
         self.ab, self.iv = world.absence, world.intervention
         self.effect = float(self.iv["effect"] if intervention_effect is None else intervention_effect)
         self.issuer = NumberIssuer()
+        self._earliest_birth = _add_years(window_start, -int(self.ab["retirement_age"])) + dt.timedelta(days=1)
         self._occupations = {s: [o for o in world.occupations if o.sector == s] for s in world.sector_weights}
         lengths = self.ab["short_length_weights"]
         self._short_lengths = [int(k) for k in lengths]
@@ -113,8 +114,12 @@ class Simulator:
             years_employed = rng.uniform(0.1, max(0.2, min(age - 19, 30)))
             start = ref - dt.timedelta(days=int(years_employed * DAYS_PER_YEAR))
         birth = ref - dt.timedelta(days=int(age * DAYS_PER_YEAR))
-        coordination = rng.random() < 0.01
-        number, birth = self.issuer.issue(rng, birth, sex, coordination)
+        coordination = rng.random() < COORDINATION_SHARE
+        # only in very large worlds is the birth date moved (to a free test number): still 18 or older on the
+        # reference date and not retired before the period starts
+        number, birth = self.issuer.issue(rng, birth, sex, coordination, earliest=self._earliest_birth,
+                                          latest=_add_years(ref, -18))
+        start = max(start, _add_years(birth, 18))
         end: dt.date | None = None
         leave_after = rng.expovariate(ab["leaver_rate"]) * DAYS_PER_YEAR
         leave = ref + dt.timedelta(days=int(leave_after) + 30)
@@ -148,7 +153,8 @@ class Simulator:
         self._plan_blocks(rng, p, a, b, life.absences)
         self._events(rng, p, a, b, life)
         self._background_services(rng, life, a, b)
-        if b < self.end_date:  # a leaver's absence ends with the employment
+        if b < self.end_date:  # a leaver's absence ends with the employment (a later step of a long spell goes)
+            life.absences = [r for r in life.absences if r.start <= b]
             for r in life.absences:
                 if r.end is None or r.end > b:
                     r.end = b
