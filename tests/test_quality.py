@@ -17,6 +17,7 @@ from tests.warehouse_build_data import (
     EMPLOYERS,
     absence_rows,
     insert_absence,
+    insert_invoice,
     insert_personnel,
 )
 
@@ -73,6 +74,144 @@ def test_gate_rejects_critical_warns_on_row_count_and_unknown_employment_and_gat
     assert _pnr_shaped() not in gx_files
     assert _gate(warehouse) == {}  # every batch is gated once
 
+
+
+def _validations() -> int:
+    from frisk.quality import gate
+
+    return gate.validations_run
+
+
+def _checks(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return sorted(conn.execute(
+            "select batch_id, target, check_name, severity, success, observed from audit.checks").fetchall())
+
+
+def test_gate_validates_a_nights_clean_batches_of_one_table_together(
+    warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FRISK_HOME", str(tmp_path / "home"))
+    with psycopg.connect(warehouse) as conn:
+        invoices = [insert_invoice(conn, EMPLOYERS[i % 2], f"F{i:03d}", range(i, i + 1 + i % 3), dt.date(2024, 3, 5))
+                    for i in range(6)]
+        conn.commit()
+    before = _validations()
+    res = _gate(warehouse)
+    # six invoices (documents and lines) and six payments: one validation per table, not one per batch and table
+    assert _validations() - before == 3
+    assert len(res) == 12 and all(r["outcome"] in ("passed", "warned") for r in res.values())
+    assert all(res[b]["tables"] == ["invoice_documents", "invoice_lines"] for b in invoices)
+    checks = _checks(warehouse)
+    per_batch = {b: [c for c in checks if c[0] == b] for b in res}
+    # every batch has its own rows in audit.checks, as many as when it was validated alone
+    assert {len(per_batch[b]) for b in invoices} == {res[invoices[0]]["checks"]}
+    assert all(len(per_batch[b]) == r["checks"] > 0 for b, r in res.items())
+    assert any(c[2] == "expect_column_values_to_not_be_null(net_amount)" and c[5] == "0 of 3 rows unexpected"
+               for c in per_batch[invoices[2]])
+
+
+def _night_with_one_bad_absence_file(url: str) -> tuple[list[int], int]:
+    emp = EMPLOYERS[0]
+    with psycopg.connect(url) as conn:
+        conn.execute("alter table raw.payroll_absence drop constraint payroll_absence_extent_pct_check")
+        insert_personnel(conn, emp, range(0, 40), "personal_a.csv")
+        good = [insert_absence(conn, emp, absence_rows(range(k, 30 + k)), f"franvaro_{k}.csv") for k in range(3)]
+        bad_rows = absence_rows(range(0, 30))
+        bad_rows[1]["code"] = _pnr_shaped()  # line 3
+        bad = insert_absence(conn, emp, bad_rows, "franvaro_bad.csv")
+        conn.execute("update raw.payroll_absence set extent_pct = 150 where batch_id = %s and line_no >= 5", (bad,))
+        good.append(insert_absence(conn, emp, absence_rows(range(5, 35)), "franvaro_4.csv"))
+        conn.commit()
+    return good, bad
+
+
+def test_gate_rejects_one_bad_batch_among_good_ones_validated_together(
+    warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FRISK_HOME", str(tmp_path / "home"))
+    good, bad = _night_with_one_bad_absence_file(warehouse)
+    before = _validations()
+    res = _gate(warehouse)
+    assert _validations() - before == 2  # the personnel batch, and the five absence batches together
+    assert res[bad]["outcome"] == "rejected" and all(res[b]["outcome"] == "passed" for b in good)
+    assert any("pnr_shaped__absence_cause_code" in m and "1 of 30 rows unexpected (lines 3)" in m
+               for m in res[bad]["critical_failed"])
+    assert any("extent_pct" in m and "27 of 30 rows unexpected (lines 5, 6, 7, 8, 9)" in m
+               for m in res[bad]["critical_failed"])
+    with psycopg.connect(warehouse) as conn:
+        statuses = dict(conn.execute("select batch_id, status from audit.batches").fetchall())
+        error = conn.execute("select error from audit.batches where batch_id = %s", (bad,)).fetchone()[0]
+        failed = conn.execute("select distinct batch_id from audit.checks where not success").fetchall()
+    assert statuses[bad] == "gate_rejected" and all(statuses[b] == "loaded" for b in good)
+    assert error.startswith(f"quality gate: franvaro_bad.csv (batch {bad}): ")
+    assert failed == [(bad,)]
+    assert _pnr_shaped() not in error
+
+
+def _regate(url: str) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute("delete from audit.checks")
+        conn.execute("delete from audit.batch_gates")
+        conn.execute("update audit.batches set status = 'loaded', error = null")
+        conn.commit()
+
+
+def test_gate_together_records_what_each_batch_alone_would(
+    warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frisk.quality import gate
+
+    monkeypatch.setenv("FRISK_HOME", str(tmp_path / "home"))
+    _night_with_one_bad_absence_file(warehouse)
+    with psycopg.connect(warehouse) as conn:
+        for i in range(4):
+            b = insert_invoice(conn, EMPLOYERS[i % 2], f"F{i:03d}", range(i, i + 2), dt.date(2024, 3, 5))
+            if i == 2:
+                conn.execute("update raw.invoice_documents set tax_amount = -5 where batch_id = %s", (b,))
+        conn.commit()
+    monkeypatch.setattr(gate, "GROUP_MAX_ROWS", 0)  # every batch in a validation of its own, as before
+    before = _validations()
+    alone = _gate(warehouse)
+    assert _validations() - before == 6 + 4 * 3
+    alone_checks = _checks(warehouse)
+    _regate(warehouse)
+    monkeypatch.setattr(gate, "GROUP_MAX_ROWS", 100_000)
+    before = _validations()
+    together = _gate(warehouse)
+    assert _validations() - before == 5
+    strip = [{b: {k: v for k, v in r.items() if k != "seconds"} for b, r in res.items()} for res in (alone, together)]
+    assert strip[0] == strip[1]
+    assert _checks(warehouse) == alone_checks
+    assert sum(r["outcome"] == "rejected" for r in together.values()) == 2
+
+
+def test_gate_falls_back_to_one_validation_per_batch_when_a_result_cannot_be_split(
+    warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frisk.quality import gate
+    from frisk.quality.results import Unattributable
+
+    monkeypatch.setenv("FRISK_HOME", str(tmp_path / "home"))
+    good, bad = _night_with_one_bad_absence_file(warehouse)
+
+    def unsplittable(*args, **kwargs):
+        raise Unattributable("test")
+
+    monkeypatch.setattr(gate, "rows_by_batch", unsplittable)
+    before = _validations()
+    res = _gate(warehouse)
+    assert _validations() - before == 2 + len(good) + 1  # the two together, then the five absence files alone
+    assert res[bad]["outcome"] == "rejected" and all(res[b]["outcome"] == "passed" for b in good)
+
+
+def test_gate_groups_batches_up_to_a_row_limit() -> None:
+    from frisk.quality.gate import groups
+
+    sizes = {1: 10, 2: 10, 3: 500, 4: 5, 5: 90, 6: 10}
+    assert groups(list(sizes), sizes, 100) == [[1, 2], [3], [4, 5], [6]]
+    assert groups(list(sizes), sizes, 0) == [[1], [2], [3], [4], [5], [6]]
+    assert groups([], {}, 100) == []
 
 def test_mart_rules_flag_grant_over_rate_and_caps() -> None:
     from frisk.quality.marts import RULE_PREFIX, derive_expectations

@@ -50,6 +50,8 @@ def _convert(s: pd.Series, oid: int) -> pd.Series:
     if oid in _INT or oid in _BOOL:
         if s.notna().all():
             return s.astype("int64" if oid in _INT else "bool")
+        if oid in _INT:  # from_records turns ints mixed with None into floats (1960.0): back to Python ints
+            return pd.Series([None if pd.isna(v) else int(v) for v in s], index=s.index, dtype=object)
         return s.astype(object).where(s.notna(), None)
     return s.astype(object).where(s.notna(), None)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,3 +86,72 @@ def write_checks(conn: psycopg.Connection, rows: list[CheckRow], run_id: str | N
                values (%s, %s, %s, %s, %s, %s, %s)""",
             [(run_id, batch_id, r.target, r.check_name, r.severity, r.success, r.observed) for r in rows],
         )
+
+
+class Unattributable(Exception):
+    """A result of a validation of several batches together that cannot be split per batch."""
+
+
+_INDEX_QUERY = re.compile(r"items=\[([^\]]*)\]")
+ROW_COUNT = "expect_table_row_count_to_be_between"
+# table-level expectations whose result holds for every batch of a frame built by one query (same columns)
+_FRAME_WIDE = {"expect_table_columns_to_match_set"}
+
+
+def _unexpected_positions(r: dict[str, Any]) -> list[int] | None:
+    """Row positions of every unexpected row, from a pandas `unexpected_index_query` (`df.filter(items=[..])`)."""
+    m = _INDEX_QUERY.search(str(r.get("unexpected_index_query") or ""))
+    if not m:
+        return None
+    try:
+        return [int(x) for x in m.group(1).split(",") if x.strip()]
+    except ValueError:
+        return None
+
+
+def rows_by_batch(checkpoint_result: Any, target: str, batch_of_row: Sequence[int], sizes: dict[int, int],
+                  line_of_row: Sequence[Any] | None = None, partial: int = 5) -> dict[int, list[CheckRow]]:
+    """Split the result of one validation of several batches (a frame with a RangeIndex, rows grouped by batch)
+    into the rows each batch would have got validated alone: per-batch unexpected counts, and the first
+    `partial` failing line numbers, from the positions in `unexpected_index_query`. The row-count expectation
+    is left to the caller (its window is per batch). Raises Unattributable for a result that cannot be split:
+    an exception, or a failed aggregate expectation.
+    """
+    out: dict[int, list[CheckRow]] = {b: [] for b in sizes}
+    for vr in checkpoint_result.run_results.values():
+        for res in vr.results:
+            cfg = res.expectation_config
+            severity = str(getattr(cfg.severity, "value", cfg.severity) or "critical")
+            name = f"{cfg.type}({_column_label(cfg.kwargs)})"
+            r = res.result or {}
+            if res.exception_info and res.exception_info.get("raised_exception"):
+                raise Unattributable(f"{name}: {_observed(res)}")
+            if cfg.type == ROW_COUNT:
+                for b, n in sizes.items():
+                    out[b].append(CheckRow(target, name, severity, True, f"observed {n}"))
+            elif "unexpected_count" in r:
+                unexpected = int(r.get("unexpected_count") or 0)
+                if not res.success and not unexpected:
+                    raise Unattributable(f"{name}: failed without unexpected rows")
+                if unexpected and cfg.kwargs.get("mostly", 1) != 1:
+                    raise Unattributable(f"{name}: mostly < 1 cannot be split per batch")
+                positions = _unexpected_positions(r) if unexpected else []
+                if positions is None or len(positions) != unexpected:
+                    raise Unattributable(f"{name}: no complete unexpected_index_query")
+                per_batch: dict[int, list[int]] = {}
+                for pos in positions:
+                    per_batch.setdefault(int(batch_of_row[pos]), []).append(pos)
+                for b, n in sizes.items():
+                    hits = per_batch.get(b, [])
+                    text = f"{len(hits)} of {n} rows unexpected"
+                    lines = [line_of_row[p] for p in hits[:partial]] if line_of_row is not None else []
+                    if hits and lines:
+                        text += " (lines " + ", ".join(str(x) for x in lines if x is not None) + ")"
+                    out[b].append(CheckRow(target, name, severity, not hits, mask_personnummer(text)))
+            elif res.success or cfg.type in _FRAME_WIDE:
+                text = mask_personnummer(_observed(res))
+                for b in sizes:
+                    out[b].append(CheckRow(target, name, severity, bool(res.success), text))
+            else:
+                raise Unattributable(f"{name}: {_observed(res)}")
+    return out
