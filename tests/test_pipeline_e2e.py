@@ -14,25 +14,11 @@ import psycopg
 import pytest
 
 from tests.conftest import TEST_KEY, _db_url
+from tests.reliability_support import fingerprint
 
 pytestmark = pytest.mark.slow
 
 SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "meta")
-
-
-def _checksums(url: str) -> dict[str, tuple[int, str]]:
-    """Row count and an order-independent checksum of every table in the modelled schemas."""
-    out = {}
-    with psycopg.connect(url) as conn:
-        tables = conn.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema = any(%s) and table_type = 'BASE TABLE' order by 1, 2", (list(SCHEMAS),)).fetchall()
-        for schema, table in tables:
-            count, digest = conn.execute(
-                f'select count(*), coalesce(md5(string_agg(md5(t::text), \'\' order by md5(t::text))), \'\') '
-                f'from "{schema}"."{table}" t').fetchone()
-            out[f"{schema}.{table}"] = (count, digest)
-    return out
 
 
 @pytest.fixture
@@ -82,7 +68,7 @@ def test_frisk_run_end_to_end_and_again(run_env: dict[str, str], tmp_path: Path)
     packs = list((tmp_path / "data" / "outbox").glob("**/manifest.json"))
     assert packs, "no meeting pack written"
 
-    before = _checksums(url)
+    before = fingerprint(url, SCHEMAS)
     second = _frisk_run(run_env)
     assert second.returncode == 0, second.stdout[-6000:]
-    assert _checksums(url) == before
+    assert fingerprint(url, SCHEMAS) == before

@@ -15,9 +15,13 @@ specifications as (
     select * from {{ ref('stg_invoices__specifications') }}
 ),
 
--- a specification row without a line id covers the whole invoice
-spec_cover as (
-    select invoice_key, invoice_line_id from specifications group by invoice_key, invoice_line_id
+-- a specification row without a line id covers the whole invoice; one with a line id covers that line
+spec_cover_invoice as (
+    select distinct invoice_key from specifications where invoice_line_id is null
+),
+
+spec_cover_line as (
+    select distinct invoice_key, invoice_line_id from specifications where invoice_line_id is not null
 ),
 
 from_lines as (
@@ -39,12 +43,13 @@ from_lines as (
         l.tax_percent
     from lines as l
     inner join documents as d on d.invoice_key = l.invoice_key
+    -- Left joins to the two covers rather than `person_key is not null or not exists (...)`: a NOT EXISTS under
+    -- an OR cannot become an anti-join, so it ran as a subplan scanning every specification row once per line
+    -- without a person (lines x specifications, quadratic in the size of the municipality).
+    left join spec_cover_invoice as ci on ci.invoice_key = l.invoice_key
+    left join spec_cover_line as cl on cl.invoice_key = l.invoice_key and cl.invoice_line_id = l.line_id
     where l.person_key is not null
-        or not exists (
-            select 1 from spec_cover as c
-            where c.invoice_key = l.invoice_key
-                and (c.invoice_line_id is null or c.invoice_line_id = l.line_id)
-        )
+        or (ci.invoice_key is null and cl.invoice_key is null)
 ),
 
 from_specifications as (
@@ -129,21 +134,35 @@ catalogued as (
         and t.service_date between by_name.valid_from and coalesce(by_name.valid_to, date '9999-12-31')
 ),
 
--- a credit row corrects the service on the invoice it references with the same person, code and date
+-- a credit row corrects the service on the invoice it references with the same person, code and date (the first
+-- such invoice row by issue date, then line id). A window over that key rather than a self-join of catalogued:
+-- a CTE has no statistics, so both sides of the self-join were estimated at under 100 rows (57,000 invoice rows
+-- at 50,000 employees) and a nested loop cost hardly more than the hash join; with the invoice rows outside it
+-- rescans every row per invoice row, quadratic (3 billion comparisons at 50,000 employees). An invoice's
+-- settles_invoice_number is its own number, so one key serves both sides.
 credit_match as (
     select
-        c.service_line_id,
-        o.service_line_id as original_service_line_id,
-        row_number() over (partition by c.service_line_id order by o.issue_date, o.service_line_id) as rn
-    from catalogued as c
-    inner join catalogued as o
-        on c.document_type = 'credit_note'
-        and o.document_type = 'invoice'
-        and o.provider_org_number = c.provider_org_number
-        and o.invoice_number = c.settles_invoice_number
-        and o.person_key = c.person_key
-        and o.service_code is not distinct from c.service_code
-        and o.service_date = c.service_date
+        service_line_id,
+        first_service_line_id as original_service_line_id
+    from (
+        select
+            service_line_id,
+            document_type,
+            first_value(service_line_id) over key_window as first_service_line_id,
+            first_value(document_type) over key_window as first_document_type
+        from catalogued
+        where document_type in ('invoice', 'credit_note')
+            -- the join matched on equality: nulls never matched (service_code: is not distinct from)
+            and provider_org_number is not null
+            and person_key is not null
+            and service_date is not null
+        window key_window as (
+            partition by provider_org_number, settles_invoice_number, person_key, service_code, service_date
+            order by document_type = 'invoice' desc, issue_date, service_line_id
+        )
+    ) as keyed
+    where document_type = 'credit_note'
+        and first_document_type = 'invoice'
 )
 
 select
@@ -176,4 +195,4 @@ select
     coalesce(c.catalogue_type, 'unmapped') as intervention_type,
     c.catalogue_type is not null as is_service_mapped
 from catalogued as c
-left join credit_match as m on m.service_line_id = c.service_line_id and m.rn = 1
+left join credit_match as m on m.service_line_id = c.service_line_id

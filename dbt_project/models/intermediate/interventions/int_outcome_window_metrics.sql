@@ -2,6 +2,13 @@
 -- Sick days and spells of every outcome subject in each window before (index - w .. index - 1) and after
 -- (index .. index + w - 1) its index date, counted up to the as-of date; follow_up_complete says whether the
 -- after-window has fully passed (only complete windows enter comparisons).
+--
+-- Written as one row per subject and window with the person's few spells summed in a lateral subquery, rather
+-- than joining every spell to every subject and window and grouping the result. The comparison pool is every
+-- employee in every month an episode started (730,000 subjects at 50,000 employees), and the windows seed has
+-- no statistics (estimated at 1,270 rows, not 3): the join was estimated at 390 million rows, hashed in many
+-- batches and sorted on disk for the group by, 1.4 s at 10,000 employees and 43 s at 50,000. Nothing is grouped
+-- per subject here, so the time grows with the subjects (6.5 s at 50,000).
 with subjects as (
     select * from {{ ref('int_outcome_subjects') }}
 ),
@@ -10,31 +17,46 @@ windows as (
     select window_days from {{ ref('outcome_windows') }}
 ),
 
-spells as (
-    select employer_org_number, person_key, start_date, end_date
+-- each person's spells as two parallel arrays (one aggregate pass feeds both in the same row order)
+person_spells as (
+    select
+        employer_org_number,
+        person_key,
+        array_agg(start_date) as start_dates,
+        array_agg(end_date) as end_dates
     from {{ ref('fct_sick_spells') }}
+    group by employer_org_number, person_key
 )
 
 select
     s.subject_type,
     s.subject_id,
     w.window_days,
-    cast(sum({{ interventions_sick_days_between('sp', 's.index_date - w.window_days', 's.index_date - 1') }})
-        as integer) as sick_days_before,
-    cast(sum({{ interventions_sick_days_between('sp', 's.index_date', 's.index_date + w.window_days - 1') }})
-        as integer) as sick_days_after,
-    cast(count(sp.start_date) filter (
-        where sp.start_date between s.index_date - w.window_days and s.index_date - 1) as integer)
-        as spells_before,
-    cast(count(sp.start_date) filter (
-        where sp.start_date between s.index_date and s.index_date + w.window_days - 1
-            and sp.start_date <= {{ as_of_date() }}) as integer) as spells_after,
+    m.sick_days_before,
+    m.sick_days_after,
+    m.spells_before,
+    m.spells_after,
     s.index_date + w.window_days - 1 <= {{ as_of_date() }} as follow_up_complete
 from subjects as s
 cross join windows as w
-left join spells as sp
-    on sp.employer_org_number = s.employer_org_number
-    and sp.person_key = s.person_key
-    and sp.start_date <= s.index_date + w.window_days - 1
-    and coalesce(sp.end_date, {{ as_of_date() }}) >= s.index_date - w.window_days
-group by s.subject_type, s.subject_id, w.window_days, s.index_date
+left join person_spells as ps
+    on ps.employer_org_number = s.employer_org_number
+    and ps.person_key = s.person_key
+cross join lateral (
+    -- the left join from one row gives a subject with no spell in range one row of nulls: 0 sick days, 0 spells
+    select
+        cast(sum({{ interventions_sick_days_between('sp', 's.index_date - w.window_days', 's.index_date - 1') }})
+            as integer) as sick_days_before,
+        cast(sum({{ interventions_sick_days_between('sp', 's.index_date', 's.index_date + w.window_days - 1') }})
+            as integer) as sick_days_after,
+        cast(count(sp.start_date) filter (
+            where sp.start_date between s.index_date - w.window_days and s.index_date - 1) as integer)
+            as spells_before,
+        cast(count(sp.start_date) filter (
+            where sp.start_date between s.index_date and s.index_date + w.window_days - 1
+                and sp.start_date <= {{ as_of_date() }}) as integer) as spells_after
+    from (select) as one_row
+    left join unnest(ps.start_dates, ps.end_dates) as sp (start_date, end_date)
+        on sp.start_date <= s.index_date + w.window_days - 1
+        and coalesce(sp.end_date, {{ as_of_date() }}) >= s.index_date - w.window_days
+) as m

@@ -11,9 +11,19 @@
 --   * an absence period of theirs is still open on the previous as-of date (its days, the ongoing flag and the
 --     spell length move with the as-of date);
 --   * their employer's first measured month moved (an earlier absence file arrived), the sick-leave rules the
---     intermediate models read (seeds) changed, the as-of date went backwards, or there is no previous state.
+--     intermediate models read (seeds) or the code of those models changed (a deploy), the as-of date went
+--     backwards, or there is no previous state.
 -- The previous state is read by name, not ref(): it is written at the end of the build, after every model that
 -- consumes this one, so a night that fails half-way leaves it unchanged and the next night recomputes both.
+{%- set code = [] %}
+{%- if execute %}
+    {#- the SQL of the intermediate sick-leave models: a changed model recomputes everyone, like a changed rule -#}
+    {%- for node in graph.nodes.values() | sort(attribute='unique_id') %}
+        {%- if node.resource_type == 'model' and node.fqn[:3] == ['frisk', 'intermediate', 'sick_leave'] %}
+            {%- do code.append(node.name ~ ':' ~ node.checksum.checksum) %}
+        {%- endif %}
+    {%- endfor %}
+{%- endif %}
 {%- set state = adapter.get_relation(database=this.database, schema=this.schema,
                                      identifier='int_payroll_person_state') %}
 
@@ -55,6 +65,7 @@ rules as (
                    from {{ ref('sick_leave_parameters') }} as p)
         || '|' || (select coalesce(string_agg(cast(m as text), ',' order by cast(m as text)), '')
                    from {{ ref('long_spell_milestones') }} as m)
+        || '|' || '{{ code | join(",") }}'
     ) as rules_fp
 ),
 
