@@ -8,7 +8,7 @@
 --     batch the quality gate rejected (raw rows never change, so the set of (batch_id, line_no) identifies them);
 --   * their employments changed (the content of int_employments, not the snapshot's batch: a monthly personnel
 --     snapshot that repeats the same employments changes nothing);
---   * an absence period of theirs is still open on the previous as-of date (its days, the ongoing flag and the
+--   * a sick-leave period of theirs is still open on the previous as-of date (its days, the ongoing flag and the
 --     spell length move with the as-of date);
 --   * their employer's first measured month moved (an earlier absence file arrived), the sick-leave rules the
 --     intermediate models read (seeds) or the code of those models changed (a deploy), the as-of date went
@@ -29,12 +29,14 @@
 
 with absence as (
     select
-        employer_org_number,
-        person_key,
-        md5(string_agg(batch_id || ':' || line_no, ',' order by batch_id, line_no)) as absence_fp,
-        max(coalesce(to_date, date 'infinity')) as absence_open_until
-    from {{ ref('stg_payroll__absence') }}
-    group by employer_org_number, person_key
+        a.employer_org_number,
+        a.person_key,
+        md5(string_agg(a.batch_id || ':' || a.line_no, ',' order by a.batch_id, a.line_no)) as absence_fp,
+        -- only sick leave runs on with the as-of date (an open parental leave does not change any sick day)
+        max(coalesce(a.to_date, date 'infinity')) filter (where c.is_sick_leave) as absence_open_until
+    from {{ ref('stg_payroll__absence') }} as a
+    left join {{ ref('absence_causes') }} as c on c.absence_category = a.absence_category
+    group by a.employer_org_number, a.person_key
 ),
 
 employments as (
