@@ -54,9 +54,9 @@ def _intermediate(url: str) -> dict[str, list[tuple]]:
                 for t in INTERMEDIATE}
 
 
-def _dirty(url: str) -> set[str]:
+def _dirty(url: str, flag: str = "is_dirty") -> set[str]:
     with psycopg.connect(url) as conn:
-        rows = conn.execute("select person_key from intermediate.int_payroll_person_changes where is_dirty")
+        rows = conn.execute(f"select person_key from intermediate.int_payroll_person_changes where {flag}")
         return {r[0] for r in rows}
 
 
@@ -141,12 +141,14 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         incremental_int = _intermediate(url)
         # p1: new and corrected rows; p2: a spell open on night 1; w1: changed hours; the other nine: untouched
         assert _dirty(url) == {"pk_p1", "pk_p2", "pk_w1"}
+        assert _dirty(url, "is_schedule_dirty") == {"pk_w1"}  # new absence rows leave a calendar alone
         run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-06-30")
         full = _snapshot(url)
         full_int = _intermediate(url)
 
         run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-07-31")  # night 3: no new data
         assert _dirty(url) == {"pk_p2"}  # only the ongoing spell moves
+        assert _dirty(url, "is_schedule_dirty") == set()
         night3_int = _intermediate(url)
         run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-07-31")
         night3_full_int = _intermediate(url)

@@ -12,11 +12,12 @@
   failed night's persons as well. Deleting and inserting the same persons again is idempotent.
 -#}
 {#- Written as an uncorrelated IN: a semi-join in a WHERE clause, a hashed subplan under OR (a delete). -#}
-{% macro is_changed_person(alias) -%}
+{#- `flag`: is_dirty (any input of the person changed) or is_schedule_dirty (only their working-day calendar). -#}
+{% macro is_changed_person(alias, flag='is_dirty') -%}
     ({{ alias }}.employer_org_number, {{ alias }}.person_key) in (
         select chg.employer_org_number, chg.person_key
         from {{ ref('int_payroll_person_changes') }} as chg
-        where chg.is_dirty
+        where chg.{{ flag }}
     )
 {%- endmacro %}
 
@@ -34,11 +35,28 @@
 {%- endmacro %}
 
 
-{#- Pre-hook: delete the dirty persons' rows, and any rows matching `also` (a condition on the table's columns). -#}
-{% macro delete_changed_persons(also=none) -%}
+{#- Pre-hook: delete the persons marked by `flag`, then any rows matching `also` (a condition on the table's
+    columns). The exists() is evaluated once: on a night without such persons the table is not scanned at all. -#}
+{% macro delete_changed_persons(also=none, flag='is_dirty') -%}
     delete from {{ this }} as t
-    where {{ is_changed_person('t') }}
-    {%- if also %} or ({{ also }}){% endif %}
+    where exists (select 1 from {{ ref('int_payroll_person_changes') }} as any_chg where any_chg.{{ flag }})
+      and {{ is_changed_person('t', flag) }};
+    {%- if also %}
+    delete from {{ this }} as t where {{ also }};
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- The previous as-of date as a literal, read when the hook runs: the planner then knows from the statistics that
+    almost no row is later, and deletes them through an index instead of scanning the table. -#}
+{% macro previous_as_of_literal() -%}
+    {%- if execute -%}
+        {%- set value = run_query(
+            'select max(previous_as_of_date) from ' ~ ref('int_payroll_person_changes')).columns[0].values()[0] -%}
+        {{- "date '" ~ value ~ "'" if value is not none else 'cast(null as date)' -}}
+    {%- else -%}
+        cast(null as date)
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -29,23 +29,40 @@ served as (
     from {{ ref('int_intervention_episodes') }}
 ),
 
-candidates as (
-    select
+-- an episode's person as on its index date: their largest employment then, else the latest
+episode_subjects as (
+    select distinct on (ep.episode_id)
         'episode' as subject_type,
         ep.episode_id as subject_id,
         ep.episode_id,
         ep.employer_org_number,
         ep.person_key,
-        ep.index_date
+        ep.index_date,
+        p.sector,
+        p.birth_year,
+        p.sex
     from episodes as ep
-    union all
-    select
-        'comparison',
-        md5(m.employer_org_number || '|' || p.person_key || '|' || cast(m.index_date as text)),
-        null,
+    left join personnel as p
+        on p.employer_org_number = ep.employer_org_number
+        and p.person_key = ep.person_key
+    order by ep.episode_id,
+        ({{ valid_on_employment('p', 'ep.index_date') }}) desc nulls last,
+        p.employment_rate_pct desc nulls last, p.employment_start_date desc nulls last, p.employment_id
+),
+
+-- the comparison pool, each described by their largest employment on the index date. One sort picks that
+-- employment and removes a person's other employments at once (730,000 subjects at 50,000 employees).
+comparison_subjects as (
+    select distinct on (m.employer_org_number, p.person_key, m.index_date)
+        'comparison' as subject_type,
+        md5(m.employer_org_number || '|' || p.person_key || '|' || cast(m.index_date as text)) as subject_id,
+        cast(null as text) as episode_id,
         m.employer_org_number,
         p.person_key,
-        m.index_date
+        m.index_date,
+        p.sector,
+        p.birth_year,
+        p.sex
     from index_months as m
     inner join personnel as p
         on p.employer_org_number = m.employer_org_number
@@ -56,36 +73,34 @@ candidates as (
             and sv.person_key = p.person_key
             and abs(sv.service_date - m.index_date) <= {{ interventions_setting('control_exclusion_days') }}
     )
-    group by m.employer_org_number, p.person_key, m.index_date
-),
-
--- the employment that describes the person on the index date: the largest one then, else the latest
-attributes as (
-    select distinct on (c.subject_type, c.subject_id)
-        c.*,
-        p.sector,
-        p.birth_year,
-        p.sex
-    from candidates as c
-    left join personnel as p
-        on p.employer_org_number = c.employer_org_number
-        and p.person_key = c.person_key
-    order by c.subject_type, c.subject_id,
-        ({{ valid_on_employment('p', 'c.index_date') }}) desc nulls last,
+    order by m.employer_org_number, p.person_key, m.index_date,
         p.employment_rate_pct desc nulls last, p.employment_start_date desc nulls last, p.employment_id
 ),
 
-prior as (
+attributes as (
+    select * from episode_subjects
+    union all
+    select * from comparison_subjects
+),
+
+-- each person's spell start dates in one row: the prior-spell count below is a small array scan per subject,
+-- not a join of every subject to every spell of the person that is then grouped per subject
+person_spells as (
+    select employer_org_number, person_key, array_agg(start_date) as start_dates
+    from {{ ref('fct_sick_spells') }}
+    group by employer_org_number, person_key
+),
+
+-- materialized: the count is computed once per subject, not again in each band's join condition
+prior as materialized (
     select
-        a.subject_type,
-        a.subject_id,
-        count(sp.start_date) as prior_spells_365
+        a.*,
+        (select count(*) from unnest(ps.start_dates) as sp (start_date)
+         where sp.start_date between a.index_date - 365 and a.index_date - 1) as prior_spells_365
     from attributes as a
-    left join {{ ref('fct_sick_spells') }} as sp
-        on sp.employer_org_number = a.employer_org_number
-        and sp.person_key = a.person_key
-        and sp.start_date between a.index_date - 365 and a.index_date - 1
-    group by a.subject_type, a.subject_id
+    left join person_spells as ps
+        on ps.employer_org_number = a.employer_org_number
+        and ps.person_key = a.person_key
 )
 
 select
@@ -100,13 +115,12 @@ select
     a.birth_year,
     a.sex,
     ab.age_band,
-    pr.prior_spells_365,
+    a.prior_spells_365,
     pb.prior_spell_band
-from attributes as a
-inner join prior as pr on pr.subject_type = a.subject_type and pr.subject_id = a.subject_id
+from prior as a
 left join {{ ref('age_bands') }} as ab
     on cast(extract(year from a.index_date) as integer) - a.birth_year >= ab.min_age
     and (ab.max_age is null or cast(extract(year from a.index_date) as integer) - a.birth_year <= ab.max_age)
 left join {{ ref('outcome_prior_spell_bands') }} as pb
-    on pr.prior_spells_365 >= pb.min_spells
-    and (pb.max_spells is null or pr.prior_spells_365 <= pb.max_spells)
+    on a.prior_spells_365 >= pb.min_spells
+    and (pb.max_spells is null or a.prior_spells_365 <= pb.max_spells)

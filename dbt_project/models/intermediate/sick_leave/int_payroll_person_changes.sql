@@ -13,6 +13,7 @@
 --   * their employer's first measured month moved (an earlier absence file arrived), the sick-leave rules the
 --     intermediate models read (seeds) or the code of those models changed (a deploy), the as-of date went
 --     backwards, or there is no previous state.
+-- is_schedule_dirty is the narrower set whose working-day calendar changed (employments, first month, rules).
 -- The previous state is read by name, not ref(): it is written at the end of the build, after every model that
 -- consumes this one, so a night that fails half-way leaves it unchanged and the next night recomputes both.
 {%- set code = [] %}
@@ -124,7 +125,19 @@ select
         or {{ as_of_date() }} < pn.as_of_date
         or c.absence_open_until >= pn.as_of_date,  -- null: no absence rows, nothing open
         false
-    ) as is_dirty
+    ) as is_dirty,
+    -- the working-day calendar (int_scheduled_hours) only reads employments and the employer's first month: a
+    -- new absence row or an open sick-leave period leaves it alone (the new days are added for everyone)
+    coalesce(
+        p.person_key is null
+        or c.person_key is null
+        or c.employment_fp is distinct from p.employment_fp
+        or f.first_month is distinct from p.employer_first_month
+        or r.rules_fp is distinct from pn.rules_fp
+        or pn.as_of_date is null
+        or {{ as_of_date() }} < pn.as_of_date,
+        false
+    ) as is_schedule_dirty
 from current_inputs as c
 full outer join previous as p
     on p.employer_org_number = c.employer_org_number and p.person_key = c.person_key
