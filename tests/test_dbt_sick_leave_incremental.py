@@ -8,7 +8,8 @@ the look-back. Night 2 incremental must then equal a full refresh as of the same
 
 The day-level intermediate models are incremental per person (dbt_project/macros/changed_persons.sql): on
 night 2 a personnel re-delivery also changes one employee's weekly hours, and everyone else's calendar grows by
-a month. Night 3 brings no data at all (only the as-of date moves, an ongoing spell runs on). After each night
+a month. Night 3 brings no data at all (only the as-of date moves: an ongoing spell runs on, and a period with
+reported hours ends, so its hours are spread over all of its days). After each night
 every intermediate table must equal a full refresh as of the same date, row for row.
 """
 
@@ -58,6 +59,15 @@ def _dirty(url: str, flag: str = "is_dirty") -> set[str]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(f"select person_key from intermediate.int_payroll_person_changes where {flag}")
         return {r[0] for r in rows}
+
+
+def _sick_days_from(url: str) -> dict[str, dt.date]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select person_key, sick_days_from from intermediate.int_payroll_person_changes "
+            "where is_dirty and sick_days_from is not null"
+        )
+        return dict(rows.fetchall())
 
 
 def _snapshot(url: str) -> dict[str, list[dict]]:
@@ -129,7 +139,12 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
                 "raw.payroll_absence",
                 ABSENCE_COLS,
                 b,
-                [sick(EMP_A, "pk_p1", "E1", "2024-05-30", "2024-05-30")],
+                [
+                    sick(EMP_A, "pk_p1", "E1", "2024-05-30", "2024-05-30"),
+                    # 60 reported hours for June 24 - July 5: still running on night 2, so its days count
+                    # scheduled hours; ended by night 3, so the hours are spread over all of its days
+                    sick(EMP_A, "pk_w2", "EW2", "2024-06-24", "2024-07-05", hours=60),
+                ],
             )
             # a personnel re-delivery (same delivery, so it supersedes): pk_w1 now works 30 hours a week
             b = add_batch(conn, "payroll", "personnel", "personal_A.csv", EMP_A)
@@ -140,15 +155,18 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         incremental = _snapshot(url)
         incremental_int = _intermediate(url)
         # p1: new and corrected rows; p2: a spell open on night 1; w1: changed hours; the other nine: untouched
-        assert _dirty(url) == {"pk_p1", "pk_p2", "pk_w1"}
+        assert _dirty(url) == {"pk_p1", "pk_p2", "pk_w1", "pk_w2"}
         assert _dirty(url, "is_schedule_dirty") == {"pk_w1"}  # new absence rows leave a calendar alone
+        assert _sick_days_from(url) == {"pk_p2": D("2024-05-31")}  # the others changed: all their days
         run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-06-30")
         full = _snapshot(url)
         full_int = _intermediate(url)
 
         run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-07-31")  # night 3: no new data
-        assert _dirty(url) == {"pk_p2"}  # only the ongoing spell moves
+        assert _dirty(url) == {"pk_p2", "pk_w2"}  # only the open periods move
         assert _dirty(url, "is_schedule_dirty") == set()
+        # p2's days from the previous night on; w2's from the start of the period whose hours are now spread
+        assert _sick_days_from(url) == {"pk_p2": D("2024-06-30"), "pk_w2": D("2024-06-24")}
         night3_int = _intermediate(url)
         run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-07-31")
         night3_full_int = _intermediate(url)

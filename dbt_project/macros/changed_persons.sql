@@ -47,6 +47,17 @@
 {%- endmacro %}
 
 
+{#- int_sick_leave_days' pre-hook: the dirty persons' sick days from their sick_days_from on (null = all). -#}
+{% macro delete_changed_sick_days() -%}
+    delete from {{ this }} as t
+    using {{ ref('int_payroll_person_changes') }} as chg
+    where chg.is_dirty
+      and t.employer_org_number = chg.employer_org_number
+      and t.person_key = chg.person_key
+      and (chg.sick_days_from is null or t.absence_date >= chg.sick_days_from)
+{%- endmacro %}
+
+
 {#- The previous as-of date as a literal, read when the hook runs: the planner then knows from the statistics that
     almost no row is later, and deletes them through an index instead of scanning the table. -#}
 {% macro previous_as_of_literal() -%}

@@ -101,47 +101,97 @@ previous as (
 
 previous_night as (
     select max(as_of_date) as as_of_date, max(rules_fp) as rules_fp from previous
+),
+
+-- sick-leave periods with reported hours that ended since the previous night: their hours are now spread over
+-- all their days (int_sick_leave_days), so those days are recomputed from the period's start
+ended_reported as (
+    select a.employer_org_number, a.person_key, min(a.from_date) as first_from_date
+    from {{ ref('stg_payroll__absence') }} as a
+    inner join {{ ref('absence_causes') }} as c on c.absence_category = a.absence_category and c.is_sick_leave
+    cross join previous_night as pn
+    where a.reported_hours is not null
+      and a.to_date > pn.as_of_date
+      and a.to_date <= {{ as_of_date() }}
+    group by a.employer_org_number, a.person_key
+),
+
+flags as (
+    select
+        coalesce(c.employer_org_number, p.employer_org_number) as employer_org_number,
+        coalesce(c.person_key, p.person_key) as person_key,
+        c.person_key is not null as has_inputs,
+        c.absence_fp,
+        c.absence_open_until,
+        c.employment_fp,
+        f.first_month as employer_first_month,
+        r.rules_fp,
+        cast({{ as_of_date() }} as date) as as_of_date,
+        pn.as_of_date as previous_as_of_date,
+        coalesce(
+            p.person_key is null
+            or c.person_key is null
+            or c.absence_fp is distinct from p.absence_fp
+            or c.employment_fp is distinct from p.employment_fp
+            or f.first_month is distinct from p.employer_first_month
+            or r.rules_fp is distinct from pn.rules_fp
+            or pn.as_of_date is null
+            or {{ as_of_date() }} < pn.as_of_date
+            or c.absence_open_until >= pn.as_of_date,  -- null: no absence rows, nothing open
+            false
+        ) as is_dirty,
+        -- the working-day calendar (int_scheduled_hours) only reads employments and the employer's first month: a
+        -- new absence row or an open sick-leave period leaves it alone (the new days are added for everyone)
+        coalesce(
+            p.person_key is null
+            or c.person_key is null
+            or c.employment_fp is distinct from p.employment_fp
+            or f.first_month is distinct from p.employer_first_month
+            or r.rules_fp is distinct from pn.rules_fp
+            or pn.as_of_date is null
+            or {{ as_of_date() }} < pn.as_of_date,
+            false
+        ) as is_schedule_dirty,
+        -- every input but the as-of date unchanged: only an open sick-leave period moves
+        coalesce(
+            p.person_key is not null
+            and c.person_key is not null
+            and c.absence_fp is not distinct from p.absence_fp
+            and c.employment_fp is not distinct from p.employment_fp
+            and f.first_month is not distinct from p.employer_first_month
+            and r.rules_fp is not distinct from pn.rules_fp
+            and {{ as_of_date() }} >= pn.as_of_date,
+            false
+        ) as inputs_unchanged
+    from current_inputs as c
+    full outer join previous as p
+        on p.employer_org_number = c.employer_org_number and p.person_key = c.person_key
+    left join employer_first_month as f
+        on f.employer_org_number = coalesce(c.employer_org_number, p.employer_org_number)
+    cross join rules as r
+    cross join previous_night as pn
 )
 
 select
-    coalesce(c.employer_org_number, p.employer_org_number) as employer_org_number,
-    coalesce(c.person_key, p.person_key) as person_key,
-    c.person_key is not null as has_inputs,
-    c.absence_fp,
-    c.absence_open_until,
-    c.employment_fp,
-    f.first_month as employer_first_month,
-    r.rules_fp,
-    cast({{ as_of_date() }} as date) as as_of_date,
-    pn.as_of_date as previous_as_of_date,
-    coalesce(
-        p.person_key is null
-        or c.person_key is null
-        or c.absence_fp is distinct from p.absence_fp
-        or c.employment_fp is distinct from p.employment_fp
-        or f.first_month is distinct from p.employer_first_month
-        or r.rules_fp is distinct from pn.rules_fp
-        or pn.as_of_date is null
-        or {{ as_of_date() }} < pn.as_of_date
-        or c.absence_open_until >= pn.as_of_date,  -- null: no absence rows, nothing open
-        false
-    ) as is_dirty,
-    -- the working-day calendar (int_scheduled_hours) only reads employments and the employer's first month: a
-    -- new absence row or an open sick-leave period leaves it alone (the new days are added for everyone)
-    coalesce(
-        p.person_key is null
-        or c.person_key is null
-        or c.employment_fp is distinct from p.employment_fp
-        or f.first_month is distinct from p.employer_first_month
-        or r.rules_fp is distinct from pn.rules_fp
-        or pn.as_of_date is null
-        or {{ as_of_date() }} < pn.as_of_date,
-        false
-    ) as is_schedule_dirty
-from current_inputs as c
-full outer join previous as p
-    on p.employer_org_number = c.employer_org_number and p.person_key = c.person_key
-left join employer_first_month as f
-    on f.employer_org_number = coalesce(c.employer_org_number, p.employer_org_number)
-cross join rules as r
-cross join previous_night as pn
+    fl.employer_org_number,
+    fl.person_key,
+    fl.has_inputs,
+    fl.absence_fp,
+    fl.absence_open_until,
+    fl.employment_fp,
+    fl.employer_first_month,
+    fl.rules_fp,
+    fl.as_of_date,
+    fl.previous_as_of_date,
+    fl.is_dirty,
+    fl.is_schedule_dirty,
+    -- the first day of the person's sick days recomputed tonight; null = all of them (a changed input). A person
+    -- dirty only because a period is open keeps the days before the previous as-of date: those do not change,
+    -- except a reported-hours period that has ended since (then from its start)
+    case
+        when fl.is_dirty and fl.inputs_unchanged
+            then least(fl.previous_as_of_date, er.first_from_date)
+    end as sick_days_from
+from flags as fl
+left join ended_reported as er
+    on er.employer_org_number = fl.employer_org_number and er.person_key = fl.person_key

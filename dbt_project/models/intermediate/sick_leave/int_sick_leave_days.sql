@@ -4,7 +4,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         indexes=[{'columns': ['employer_org_number', 'person_key', 'employment_id', 'absence_date'], 'unique': True}],
-        pre_hook="{% if is_incremental() %}{{ delete_changed_persons() }}{% endif %}",
+        pre_hook="{% if is_incremental() %}{{ delete_changed_sick_days() }}{% endif %}",
         post_hook="analyze {{ this }}"
     )
 }}
@@ -13,14 +13,27 @@
 -- repeated deliveries never count twice: per employment and day one period wins (highest extent, then the
 -- latest delivery). Sick hours = scheduled hours x extent; when the export gave hours for a finished period,
 -- those hours are spread over the period's scheduled days instead.
+-- Incremental: the dirty persons' days from their sick_days_from on (int_payroll_person_changes; null = all):
+-- a person whose only change is an open period gets the days after the previous night, and so does the last
+-- day before (its continues_after_as_of is no longer true).
 with sick_periods as (
-    select a.*
+    select
+        a.*,
+        {%- if is_incremental() %}
+        chg.sick_days_from
+        {%- else %}
+        cast(null as date) as sick_days_from
+        {%- endif %}
     from {{ ref('stg_payroll__absence') }} as a
     inner join {{ ref('absence_causes') }} as c
         on c.absence_category = a.absence_category and c.is_sick_leave
+    {%- if is_incremental() %}
+    inner join {{ ref('int_payroll_person_changes') }} as chg
+        on chg.employer_org_number = a.employer_org_number and chg.person_key = a.person_key and chg.is_dirty
+    {%- endif %}
     where a.from_date <= {{ as_of_date() }}
     {%- if is_incremental() %}
-      and {{ is_changed_person('a') }}
+      and coalesce(a.to_date, date 'infinity') >= coalesce(chg.sick_days_from, date '-infinity')
     {%- endif %}
 ),
 
@@ -34,6 +47,7 @@ period_days as (
         p.reported_hours,
         p.batch_id,
         p.line_no,
+        p.sick_days_from,
         -- still running after the as-of date: the spell is ongoing tonight
         (cast(d.day as date) = {{ as_of_date() }}
             and (p.to_date is null or p.to_date > {{ as_of_date() }})) as continues_after_as_of,
@@ -42,7 +56,13 @@ period_days as (
             as use_reported_hours
     from sick_periods as p
     cross join lateral generate_series(
-        p.from_date, least(coalesce(p.to_date, {{ as_of_date() }}), {{ as_of_date() }}), interval '1 day'
+        -- a period whose reported hours are spread needs all its days for the spread, others only the new ones
+        case
+            when p.reported_hours is not null and p.to_date <= {{ as_of_date() }} then p.from_date
+            else greatest(p.from_date, coalesce(p.sick_days_from, p.from_date))
+        end,
+        least(coalesce(p.to_date, {{ as_of_date() }}), {{ as_of_date() }}),
+        interval '1 day'
     ) as d (day)
 ),
 
@@ -83,3 +103,4 @@ select
     batch_id as source_batch_id,
     line_no as source_line_no
 from one_per_day
+where absence_date >= coalesce(sick_days_from, absence_date)
