@@ -58,23 +58,6 @@
 {%- endmacro %}
 
 
-{#- int_outcome_window_metrics' pre-hook (see that model). Three statements, each a single scan or anti-join. -#}
-{% macro delete_changed_outcome_metrics() -%}
-    {{ delete_changed_persons() }}
-    delete from {{ this }} as t
-    where t.window_days not in (select w.window_days from {{ ref('outcome_windows') }} as w);
-    delete from {{ this }} as t
-    where not exists (
-        select 1 from {{ ref('int_outcome_subjects') }} as s
-        where s.subject_type = t.subject_type
-          and s.subject_id = t.subject_id
-          and s.employer_org_number = t.employer_org_number
-          and s.person_key = t.person_key
-          and s.index_date = t.index_date
-    )
-{%- endmacro %}
-
-
 {#- The previous as-of date as a literal, read when the hook runs: the planner then knows from the statistics that
     almost no row is later, and deletes them through an index instead of scanning the table. -#}
 {% macro previous_as_of_literal() -%}

@@ -1,17 +1,7 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        indexes=[{'columns': ['subject_type', 'subject_id', 'window_days'], 'unique': True}],
-        pre_hook="{% if is_incremental() %}{{ delete_changed_outcome_metrics() }}{% endif %}",
-        post_hook="analyze {{ this }}"
-    )
-}}
--- depends_on: {{ ref('int_payroll_person_changes') }}
+{{ config(post_hook='analyze {{ this }}') }}
 -- Sick days and spells of every outcome subject in each window before (index - w .. index - 1) and after
--- (index .. index + w - 1) its index date, counted up to the as-of date (whether the after-window has passed is
--- the mart's follow_up_complete).
+-- (index .. index + w - 1) its index date, counted up to the as-of date; follow_up_complete says whether the
+-- after-window has fully passed (only complete windows enter comparisons).
 --
 -- Written as one row per subject and window with the person's few spells summed in a lateral subquery, rather
 -- than joining every spell to every subject and window and grouping the result. The comparison pool is every
@@ -19,12 +9,6 @@
 -- no statistics (estimated at 1,270 rows, not 3): the join was estimated at 390 million rows, hashed in many
 -- batches and sorted on disk for the group by, 1.4 s at 10,000 employees and 43 s at 50,000. Nothing is grouped
 -- per subject here, so the time grows with the subjects (6.5 s at 50,000).
---
--- Incremental per subject: a row only changes when the person's spells do, and those only change for the
--- persons int_payroll_person_changes marks dirty (a spell running past the previous as-of date is an open
--- period, so the as-of date moving changes nobody else's counts). The pre-hook deletes the dirty persons' rows,
--- the rows of subjects that are gone or changed (another person, employer or index date) and of windows no
--- longer in the seed; tonight's insert is every subject and window without a row.
 with subjects as (
     select * from {{ ref('int_outcome_subjects') }}
 ),
@@ -48,13 +32,11 @@ select
     s.subject_type,
     s.subject_id,
     w.window_days,
-    s.employer_org_number,
-    s.person_key,
-    s.index_date,
     m.sick_days_before,
     m.sick_days_after,
     m.spells_before,
-    m.spells_after
+    m.spells_after,
+    s.index_date + w.window_days - 1 <= {{ as_of_date() }} as follow_up_complete
 from subjects as s
 cross join windows as w
 left join person_spells as ps
@@ -78,9 +60,3 @@ cross join lateral (
         on sp.start_date <= s.index_date + w.window_days - 1
         and coalesce(sp.end_date, {{ as_of_date() }}) >= s.index_date - w.window_days
 ) as m
-{%- if is_incremental() %}
-where not exists (
-    select 1 from {{ this }} as kept
-    where kept.subject_type = s.subject_type and kept.subject_id = s.subject_id and kept.window_days = w.window_days
-)
-{%- endif %}

@@ -18,10 +18,9 @@
 -- consumes this one, so a night that fails half-way leaves it unchanged and the next night recomputes both.
 {%- set code = [] %}
 {%- if execute %}
-    {#- the SQL of the person-incremental models: a changed model recomputes everyone, like a changed rule -#}
+    {#- the SQL of the intermediate sick-leave models: a changed model recomputes everyone, like a changed rule -#}
     {%- for node in graph.nodes.values() | sort(attribute='unique_id') %}
-        {%- if node.resource_type == 'model' and (node.fqn[:3] == ['frisk', 'intermediate', 'sick_leave']
-                                                  or node.name == 'int_outcome_window_metrics') %}
+        {%- if node.resource_type == 'model' and node.fqn[:3] == ['frisk', 'intermediate', 'sick_leave'] %}
             {%- do code.append(node.name ~ ':' ~ node.checksum.checksum) %}
         {%- endif %}
     {%- endfor %}

@@ -1,9 +1,8 @@
 -- depends_on: {{ ref('int_employment_month_hours') }}
 -- depends_on: {{ ref('int_sick_spells_reillness') }}
 -- depends_on: {{ ref('int_sick_spell_milestones') }}
--- depends_on: {{ ref('int_outcome_window_metrics') }}
 -- The input fingerprints tonight's build consumed, one row per employer and person: what
--- int_payroll_person_changes compares the next night against. Built last (after every person-incremental
+-- int_payroll_person_changes compares the next night against. Built last (after every incremental sick-leave
 -- model, by the depends_on above), so it only advances when all of them succeeded.
 select
     employer_org_number,
