@@ -1,6 +1,6 @@
-"""The fast ingest path: split-on-delimiter reading versus the csv module, COPY text escaping, the COPY kept open
-for a whole file (with quarantine overflow, a second table and a file rejected mid-stream), and the duplicate
-filter's false candidates."""
+"""The fast ingest path: split-on-delimiter reading versus the csv module, COPY text escaping, the COPY statements
+streamed from a worker thread (with quarantine overflow, a second table and a file rejected mid-stream, in one
+statement or several), and the duplicate filter's false candidates."""
 
 from __future__ import annotations
 
@@ -173,7 +173,11 @@ def test_writer_outside_load_file_takes_text_blocks(warehouse: str) -> None:
             (1, "A", 1), (2, "B\\1", 2.5)]
 
 
-def test_a_file_rejected_mid_stream_leaves_nothing(warehouse: str, frisk_env: Path) -> None:
+@pytest.mark.parametrize("statement_rows", [20_000, 700])  # one COPY statement, or eight before the cut
+def test_a_file_rejected_mid_stream_leaves_nothing(warehouse: str, frisk_env: Path, statement_rows: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loading._CopyPump, "STATEMENT_ROWS", statement_rows)
+    monkeypatch.setattr(loading._CopyPump, "DEPTH", 2)  # the parser waits on the pump: the cut comes mid-COPY
     people = _people(50)
     rows = [_row(people[i % 50], f"E{i % 50}", i // 50) for i in range(5_000)]  # several blocks already sent
     path = frisk_env / "data" / "landing" / "payroll" / "absence_2120009903_cut.csv"
@@ -188,3 +192,6 @@ def test_a_file_rejected_mid_stream_leaves_nothing(warehouse: str, frisk_env: Pa
     good = path.with_name("absence_2120009903_ok.csv")
     good.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
     assert load_path(good).rows_loaded == 5_000
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("select count(distinct line_no), min(line_no), max(line_no) from raw.payroll_absence"
+                            ).fetchone() == (5_000, 2, 5_001)
