@@ -110,3 +110,68 @@ def test_interventions_outcomes_and_effects(warehouse: str, tmp_path: Path) -> N
     assert (spells["did_estimate"], spells["ci_excludes_zero"]) == (0, False)
     talk = eff[("supportive_talks", 90, "sick_days")]
     assert (talk["episodes"], talk["is_suppressed"], talk["did_estimate"]) == (1, True, None)
+
+
+def _add_absence(conn: psycopg.Connection, name: str, start: date, end: date | None) -> None:
+    """A later absence delivery of its own (a new delivery key, so it adds to the first one)."""
+    batch = conn.execute(
+        """insert into audit.batches (source, entity, file_name, file_sha256, delivery_key, employer_org_number,
+               status) values ('payroll', 'absence', %s, md5(%s), %s, %s, 'loaded') returning batch_id""",
+        (f"franvaro_{name}_{start}.csv", f"{name}{start}", f"franvaro_{name}_{start}", EMPLOYER_1),
+    ).fetchone()[0]
+    conn.execute(
+        """insert into raw.payroll_absence (batch_id, line_no, employer_org_number, person_key, employment_id,
+               absence_cause_code, absence_category, cause_is_known, from_date, to_date, extent_pct)
+           values (%s, 2, %s, %s, %s, 'SJK', 'sick_leave', true, %s, %s, 100)""",
+        (batch, EMPLOYER_1, pkey(name), f"E-{name}", start, end),
+    )
+
+
+def _outcome_tables(url: str) -> dict[str, list[tuple]]:
+    with psycopg.connect(url) as conn:
+        return {t: conn.execute(f"select x::text from {t} as x order by 1").fetchall()
+                for t in ("intermediate.int_outcome_subjects", "intermediate.int_outcome_window_metrics",
+                          "marts.fct_intervention_outcomes")}
+
+
+def _metric_versions(url: str) -> dict[tuple, tuple]:
+    """(subject, window) -> (person, index date, xmin): a row kept by an incremental night keeps its xmin."""
+    found = rows(url, "select subject_id, window_days, person_key, index_date, xmin::text as xmin "
+                      "from intermediate.int_outcome_window_metrics")
+    return {(r["subject_id"], r["window_days"]): (r["person_key"], r["index_date"], r["xmin"]) for r in found}
+
+
+def test_outcome_metrics_incremental_equal_full_refresh(warehouse: str, tmp_path: Path) -> None:
+    """The outcome window metrics are incremental per subject (only the rows of persons whose spells changed and of
+    new subjects are written); the next night must equal a full refresh, and untouched rows are not rewritten."""
+    _world(warehouse)
+    with psycopg.connect(warehouse) as conn:
+        _add_absence(conn, "C2", date(2024, 6, 20), None)  # open-ended: the as-of date moving lengthens it
+    target = tmp_path / "target"
+    build = ("build", "--select", "+rpt_intervention_effects", "path:seeds/interventions",
+             "--exclude", "test_name:relationships")
+    r = run_dbt(warehouse, target, *build, as_of="2024-06-30")
+    assert r.returncode == 0, r.stdout[-4000:]
+    before = _metric_versions(warehouse)
+
+    with psycopg.connect(warehouse) as conn:
+        _add_absence(conn, "C1", date(2024, 7, 10), date(2024, 7, 12))  # a comparison person's new spell
+        # a new episode in a new index month: a new comparison pool for July 2024
+        insert_invoice(conn, Invoice("A-103", PROVIDER_A, EMPLOYER_1, date(2024, 7, 31),
+                                     [Line(1400, date(2024, 7, 15), "T3", "SS01")]))
+    r = run_dbt(warehouse, target, *build, as_of="2024-08-31")
+    assert r.returncode == 0, r.stdout[-4000:]
+    dirty = {pkey("C1"), pkey("C2")}  # a new spell; an ongoing spell that ran on
+    after = _metric_versions(warehouse)
+    incremental = _outcome_tables(warehouse)
+
+    r = run_dbt(warehouse, target, *build, "--full-refresh", as_of="2024-08-31")
+    assert r.returncode == 0, r.stdout[-4000:]
+    assert incremental == _outcome_tables(warehouse)
+
+    rewritten = {k for k, v in after.items() if before.get(k) != v}
+    kept = set(after) - rewritten
+    assert kept and all(after[k][0] not in dirty for k in kept)
+    # only the dirty persons' rows and the new index month's subjects were written
+    assert all(after[k][0] in dirty or after[k][1] >= date(2024, 7, 1) for k in rewritten)
+    assert {after[k][0] for k in rewritten if after[k][1] < date(2024, 7, 1)} == dirty

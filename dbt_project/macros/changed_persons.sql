@@ -2,8 +2,7 @@
   Person-level incremental models (the day-level sick-leave intermediates). Each night they recompute only the
   persons int_payroll_person_changes marks dirty, and keep everyone else's rows. A model using this pattern:
 
-      config(materialized='incremental', incremental_strategy='append',
-             pre_hook="{% if is_incremental() %}{{ delete_changed_persons() }}{% endif %}")
+      {{ config(**person_incremental(['spell_id'], 'delete_changed_persons()')) }}
       -- depends_on: {{ ref('int_payroll_person_changes') }}
       ... where {% if is_incremental() %}{{ is_changed_person('x') }}{% else %}true{% endif %}
 
@@ -11,6 +10,21 @@
   the state of the last completed night only advances at the end of the build, the next night recomputes the
   failed night's persons as well. Deleting and inserting the same persons again is idempotent.
 -#}
+{#- The config of such a model: appended rows, the grain as a unique index (it checks every insert, where a
+    uniqueness test would scan the whole table each night), `delete_call` (a macro call, as text) as the pre-hook
+    of an incremental run, and fresh statistics for the next model. -#}
+{% macro person_incremental(unique_columns, delete_call) -%}
+    {%- do return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'fail',
+        'indexes': [{'columns': unique_columns, 'unique': True}],
+        'pre_hook': '{% if is_incremental() %}{{ ' ~ delete_call ~ ' }}{% endif %}',
+        'post_hook': 'analyze {{ this }}',
+    }) -%}
+{%- endmacro %}
+
+
 {#- Written as an uncorrelated IN: a semi-join in a WHERE clause, a hashed subplan under OR (a delete). -#}
 {#- `flag`: is_dirty (any input of the person changed) or is_schedule_dirty (only their working-day calendar). -#}
 {% macro is_changed_person(alias, flag='is_dirty') -%}

@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        indexes=[{'columns': ['employer_org_number', 'employment_id', 'month_start'], 'unique': True}],
-        pre_hook="{% if is_incremental() %}{{ delete_changed_persons(also='t.month_start >= ' ~ first_open_month()) }}{% endif %}",
-        post_hook="analyze {{ this }}"
-    )
-}}
+{{ config(**person_incremental(['employer_org_number', 'employment_id', 'month_start'], "delete_changed_persons(also='t.month_start >= ' ~ first_open_month())")) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- depends_on: {{ ref('int_employments') }}
 -- depends_on: {{ ref('stg_payroll__absence') }}

@@ -128,18 +128,6 @@ flags as (
         r.rules_fp,
         cast({{ as_of_date() }} as date) as as_of_date,
         pn.as_of_date as previous_as_of_date,
-        coalesce(
-            p.person_key is null
-            or c.person_key is null
-            or c.absence_fp is distinct from p.absence_fp
-            or c.employment_fp is distinct from p.employment_fp
-            or f.first_month is distinct from p.employer_first_month
-            or r.rules_fp is distinct from pn.rules_fp
-            or pn.as_of_date is null
-            or {{ as_of_date() }} < pn.as_of_date
-            or c.absence_open_until >= pn.as_of_date,  -- null: no absence rows, nothing open
-            false
-        ) as is_dirty,
         -- the working-day calendar (int_scheduled_hours) only reads employments and the employer's first month: a
         -- new absence row or an open sick-leave period leaves it alone (the new days are added for everyone)
         coalesce(
@@ -152,17 +140,8 @@ flags as (
             or {{ as_of_date() }} < pn.as_of_date,
             false
         ) as is_schedule_dirty,
-        -- every input but the as-of date unchanged: only an open sick-leave period moves
-        coalesce(
-            p.person_key is not null
-            and c.person_key is not null
-            and c.absence_fp is not distinct from p.absence_fp
-            and c.employment_fp is not distinct from p.employment_fp
-            and f.first_month is not distinct from p.employer_first_month
-            and r.rules_fp is not distinct from pn.rules_fp
-            and {{ as_of_date() }} >= pn.as_of_date,
-            false
-        ) as inputs_unchanged
+        coalesce(c.absence_fp is distinct from p.absence_fp, false) as absence_changed,
+        coalesce(c.absence_open_until >= pn.as_of_date, false) as has_open_period  -- null: no absence rows
     from current_inputs as c
     full outer join previous as p
         on p.employer_org_number = c.employer_org_number and p.person_key = c.person_key
@@ -183,13 +162,13 @@ select
     fl.rules_fp,
     fl.as_of_date,
     fl.previous_as_of_date,
-    fl.is_dirty,
+    fl.is_schedule_dirty or fl.absence_changed or fl.has_open_period as is_dirty,
     fl.is_schedule_dirty,
     -- the first day of the person's sick days recomputed tonight; null = all of them (a changed input). A person
     -- dirty only because a period is open keeps the days before the previous as-of date: those do not change,
     -- except a reported-hours period that has ended since (then from its start)
     case
-        when fl.is_dirty and fl.inputs_unchanged
+        when fl.has_open_period and not (fl.is_schedule_dirty or fl.absence_changed)
             then least(fl.previous_as_of_date, er.first_from_date)
     end as sick_days_from
 from flags as fl

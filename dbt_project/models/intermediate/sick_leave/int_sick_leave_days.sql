@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        indexes=[{'columns': ['employer_org_number', 'person_key', 'employment_id', 'absence_date'], 'unique': True}],
-        pre_hook="{% if is_incremental() %}{{ delete_changed_sick_days() }}{% endif %}",
-        post_hook="analyze {{ this }}"
-    )
-}}
+{{ config(**person_incremental(['employer_org_number', 'person_key', 'employment_id', 'absence_date'], 'delete_changed_sick_days()')) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Sick leave per employment and calendar day, up to the as-of date. Periods become days so that overlapping or
 -- repeated deliveries never count twice: per employment and day one period wins (highest extent, then the

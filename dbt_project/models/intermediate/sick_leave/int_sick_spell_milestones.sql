@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        indexes=[{'columns': ['spell_id', 'milestone_day'], 'unique': True}],
-        pre_hook="{% if is_incremental() %}{{ delete_changed_persons() }}{% endif %}",
-        post_hook="analyze {{ this }}"
-    )
-}}
+{{ config(**person_incremental(['spell_id', 'milestone_day'], 'delete_changed_persons()')) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Rehabilitation-chain milestones reached by each spell: day N of a spell is reached on start_date + N - 1
 -- when the spell lasted (or, ongoing, has lasted up to the as-of date) at least N days. Milestones from the

@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        indexes=[{'columns': ['spell_id'], 'unique': True}],
-        pre_hook="{% if is_incremental() %}{{ delete_changed_persons() }}{% endif %}",
-        post_hook="analyze {{ this }}"
-    )
-}}
+{{ config(**person_incremental(['spell_id'], 'delete_changed_persons()')) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Sick spells per person and employer: consecutive sick days (overlapping and adjacent periods, also across a
 -- person's employments) form one spell (gaps and islands on calendar days). The extent is kept day-weighted:

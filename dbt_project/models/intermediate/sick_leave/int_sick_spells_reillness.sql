@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        indexes=[{'columns': ['spell_id'], 'unique': True}],
-        pre_hook="{% if is_incremental() %}{{ delete_changed_persons() }}{% endif %}",
-        post_hook="analyze {{ this }}"
-    )
-}}
+{{ config(**person_incremental(['spell_id'], 'delete_changed_persons()')) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- The re-illness rule (återinsjuknande): a spell that starts within N calendar days of the previous spell's end
 -- (N = reillness_max_gap_days, valid on the new spell's start) continues it. Kept apart from int_sick_spells
