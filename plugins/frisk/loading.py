@@ -245,12 +245,12 @@ class _LoadAborted(Exception):
 
 
 class _StreamWriter(_Writer):
-    """A `_Writer` that keeps one COPY open across `add` calls (used by `load_file`).
+    """A `_Writer` that streams rows across `add` calls (used by `load_file`).
 
-    Rows go to the open COPY when they are for its table; a `CopyRows` block for another table switches the
-    stream to that table, a single `Row` for another table is buffered. Buffered rows and quarantine rows are
-    copied when a buffer is full (closing the stream first; it reopens on the next row) and at `flush()`.
-    Call `abort()` when the load fails while the stream may be open.
+    `CopyRows` blocks go to a `_CopyPump` (COPY statements from a worker thread); single `Row`s go to one COPY
+    kept open in this thread while they are for its table, and a `Row` for another table is buffered. Buffered
+    rows and quarantine rows are copied when a buffer is full (closing the stream first; it reopens on the next
+    row) and at `flush()`. Call `abort()` when the load fails while the stream may be open.
     """
 
     def __init__(self, conn: psycopg.Connection, batch_id: int, columns: dict[str, Sequence[str]],
