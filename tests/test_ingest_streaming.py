@@ -173,11 +173,19 @@ def test_writer_outside_load_file_takes_text_blocks(warehouse: str) -> None:
             (1, "A", 1), (2, "B\\1", 2.5)]
 
 
-@pytest.mark.parametrize("statement_rows", [20_000, 700])  # one COPY statement, or eight before the cut
+@pytest.mark.parametrize("statement_rows", [20_000, 700])  # one COPY statement, or one per block
 def test_a_file_rejected_mid_stream_leaves_nothing(warehouse: str, frisk_env: Path, statement_rows: int,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loading._CopyPump, "STATEMENT_ROWS", statement_rows)
     monkeypatch.setattr(loading._CopyPump, "DEPTH", 2)  # the parser waits on the pump: the cut comes mid-COPY
+    statements: list[str] = []
+    real_copy = psycopg.Cursor.copy
+
+    def counted_copy(cur: psycopg.Cursor, statement: str, *args, **kwargs):
+        statements.append(statement)
+        return real_copy(cur, statement, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "copy", counted_copy)
     people = _people(50)
     rows = [_row(people[i % 50], f"E{i % 50}", i // 50) for i in range(5_000)]  # several blocks already sent
     path = frisk_env / "data" / "landing" / "payroll" / "absence_2120009903_cut.csv"
@@ -191,7 +199,12 @@ def test_a_file_rejected_mid_stream_leaves_nothing(warehouse: str, frisk_env: Pa
     # the same connection pool and server are fine afterwards: a good file loads
     good = path.with_name("absence_2120009903_ok.csv")
     good.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    statements.clear()
     assert load_path(good).rows_loaded == 5_000
+    # a statement ends at the first block boundary past statement_rows: 700 gives one per block of BLOCK_ROWS
+    blocks = -(-5_000 // parse.BLOCK_ROWS)
+    assert sum(st.startswith("COPY raw.payroll_absence") for st in statements) == (1 if statement_rows > 5_000
+                                                                                   else blocks)
     with psycopg.connect(warehouse) as conn:
         assert conn.execute("select count(distinct line_no), min(line_no), max(line_no) from raw.payroll_absence"
                             ).fetchone() == (5_000, 2, 5_001)

@@ -44,8 +44,7 @@
 
 {#- The first month whose rows grow when the as-of date moves on: the month of the day after the previous one. -#}
 {% macro first_open_month() -%}
-    (select cast(date_trunc('month', max(previous_as_of_date) + 1) as date)
-     from {{ ref('int_payroll_person_changes') }})
+    cast(date_trunc('month', {{ previous_as_of_date() }} + 1) as date)
 {%- endmacro %}
 
 

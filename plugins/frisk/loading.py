@@ -10,8 +10,8 @@ Speed: a worker thread (`_CopyPump`) streams the file's rows to PostgreSQL in CO
 the server inserts rows and checks their foreign keys (on one core) while the parser reads the next ones (on the
 other); neither waits for the other at a statement's end. Parsers on the hot path yield `CopyRows`, blocks of
 rows already formatted as COPY text, which are written with one join per block instead of one `write_row` per
-row. Quarantined rows and rows of a second table are buffered
-(bounded) and copied when the stream closes, since a connection has only one COPY open at a time.
+row. Quarantined rows and rows of a second table are buffered (bounded) and copied when the stream closes, since
+a connection has only one COPY open at a time.
 """
 
 from __future__ import annotations
@@ -117,6 +117,8 @@ class _Writer:
         self.quarantine: list[tuple] = []
         self.counts: dict[str, int] = {t: 0 for t in columns}
         self.quarantined = 0
+        # each table's COPY statement, built once (the stream starts one per 20,000 rows)
+        self.statements = {t: f"COPY {t} ({', '.join(['batch_id', *cols])}) FROM STDIN" for t, cols in columns.items()}
 
     def add(self, item: Row | CopyRows | Quarantined) -> None:
         if item.__class__ is CopyRows:
@@ -141,8 +143,7 @@ class _Writer:
         rows = self.buffers[table]
         if not rows:
             return
-        cols = ", ".join(["batch_id", *self.columns[table]])
-        with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        with self.conn.cursor() as cur, cur.copy(self.statements[table]) as copy:
             for r in rows:
                 copy.write_row(r)
         self.counts[table] += len(rows)
@@ -153,8 +154,7 @@ class _Writer:
             return
         self._flush_table(block.table)  # keeps the rows of a table in arrival order
         prefix = f"{self.batch_id}\t"
-        cols = ", ".join(["batch_id", *self.columns[block.table]])
-        with self.conn.cursor() as cur, cur.copy(f"COPY {block.table} ({cols}) FROM STDIN") as copy:
+        with self.conn.cursor() as cur, cur.copy(self.statements[block.table]) as copy:
             copy.write(prefix + ("\n" + prefix).join(block.lines) + "\n")
         self.counts[block.table] += len(block.lines)
 
@@ -180,10 +180,11 @@ class _CopyPump:
     The foreign key from every raw table to audit.batches is checked by an AFTER trigger per row, and PostgreSQL
     runs those triggers when the COPY statement ends. With one COPY per file the server did that work only after
     the parser had finished (about a third of a payroll load at 50,000 employees, measured: the server idled at
-    35 % of a core during the parse, then ran alone). So the rows go in statements of at most STATEMENT_ROWS,
-    and the thread ends one statement (the server checks its keys) while the parser fills the queue for the
-    next. The queue holds DEPTH blocks, so memory stays bounded when the server is the slower side: the parser
-    then waits at `write`. The caller must not use the connection until `close()` or `abort()` returned.
+    35 % of a core during the parse, then ran alone). So a statement ends at the first block boundary past
+    STATEMENT_ROWS rows, and the thread ends one statement (the server checks its keys) while the parser fills
+    the queue for the next. The queue holds DEPTH blocks, so memory stays bounded when the server is the slower
+    side: the parser then waits at `write`. The caller must not use the connection until `close()` or `abort()`
+    returned.
     """
 
     DEPTH = 32
@@ -263,15 +264,12 @@ class _StreamWriter(_Writer):
         self._prefix = f"{batch_id}\t"
         self._separator = "\n" + self._prefix
 
-    def _statement(self, table: str) -> str:
-        return f"COPY {table} ({', '.join(['batch_id', *self.columns[table]])}) FROM STDIN"
-
     def _open(self, table: str) -> psycopg.Copy:
         if self._table != table or self._pump is not None:
             self._close()
             stack = ExitStack()
             cur = stack.enter_context(self.conn.cursor())
-            self._copy = stack.enter_context(cur.copy(self._statement(table)))
+            self._copy = stack.enter_context(cur.copy(self.statements[table]))
             self._stack, self._table = stack, table
         return self._copy
 
@@ -292,7 +290,7 @@ class _StreamWriter(_Writer):
                 if self._pump is None:
                     self._pump = _CopyPump(self.conn)
                 # batch_id is the same on every row: put it in front of each line with one join per block
-                self._pump.write(self._statement(item.table),
+                self._pump.write(self.statements[item.table],
                                  self._prefix + self._separator.join(item.lines) + "\n", len(item.lines))
                 self.counts[item.table] += len(item.lines)
         elif cls is Row and self._pump is None and (self._table is None or self._table == item.table):
