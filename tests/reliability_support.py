@@ -26,10 +26,14 @@ Fingerprint = dict[str, tuple[int, str]]
 
 
 def fingerprint(url: str, schemas: tuple[str, ...] | None = None,
-                exclude: tuple[str, ...] = EXCLUDED_SCHEMAS, exclude_columns: tuple[str, ...] = ()) -> Fingerprint:
+                exclude: tuple[str, ...] = EXCLUDED_SCHEMAS, exclude_columns: tuple[str, ...] = (),
+                without_dbt_leftovers: bool = False) -> Fingerprint:
     """{schema.table: (rows, md5 of the sorted row md5s)} for every base table (of `schemas`, or all but `exclude`).
 
     `exclude_columns` leaves columns out of the checksum (ids from sequences, load times) to compare content only.
+    `without_dbt_leftovers` skips dbt's `__dbt_backup`/`__dbt_tmp` relations: dbt drops a replaced table's backup
+    after the commit that swapped it in, so a build killed in between leaves one, which dbt itself drops when it
+    next builds that model.
     """
     out: Fingerprint = {}
     with psycopg.connect(url) as conn:
@@ -43,6 +47,8 @@ def fingerprint(url: str, schemas: tuple[str, ...] | None = None,
         ).fetchall()
         for schema, table in tables:
             if f"{schema}.{table}" in EXCLUDED_TABLES:
+                continue
+            if without_dbt_leftovers and table.endswith(("__dbt_backup", "__dbt_tmp")):
                 continue
             row = "t::text"
             if exclude_columns:

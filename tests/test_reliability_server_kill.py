@@ -88,14 +88,15 @@ def test_postgres_killed_mid_build_leaves_yesterdays_marts(tmp_path: Path) -> No
         restarted = _py(up, {**env, "FRISK_WAREHOUSE_URL": ""})  # crash recovery on start
         log = home / "pgdata" / "log"
         assert restarted.returncode == 0, restarted.stderr[-1500:] + (log.read_text()[-3000:] if log.exists() else "")
-        assert fingerprint(url) == yesterday  # nothing of the killed night is visible
+        # nothing of the killed night is visible (but a backup table dbt had not dropped yet when the server died)
+        assert fingerprint(url, without_dbt_leftovers=True) == yesterday
         with psycopg.connect(url) as conn:
             status = conn.execute("select status from audit.builds where run_id = 'night-2'").fetchone()
         assert status is None or status[0] != "published"
 
         again = _py(_build("night-3", url, tmp_path / "t3", publish=True), env)
         assert again.returncode == 0, again.stderr[-3000:]
-        assert fingerprint(url) == yesterday  # the recovered build equals the uninterrupted one
+        assert fingerprint(url) == yesterday  # the recovered build equals the uninterrupted one, leftovers dropped
     finally:
         _py("from frisk import warehouse; warehouse.stop_embedded()", {**env, "FRISK_WAREHOUSE_URL": ""})
         shutil.rmtree(home, ignore_errors=True)
