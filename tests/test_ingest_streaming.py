@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import sys
 from pathlib import Path
 
 import psycopg
@@ -208,3 +209,32 @@ def test_a_file_rejected_mid_stream_leaves_nothing(warehouse: str, frisk_env: Pa
     with psycopg.connect(warehouse) as conn:
         assert conn.execute("select count(distinct line_no), min(line_no), max(line_no) from raw.payroll_absence"
                             ).fetchone() == (5_000, 2, 5_001)
+
+
+def test_the_switch_interval_is_short_while_rows_stream_and_set_back_after(warehouse: str, frisk_env: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # the pump thread needs the GIL back quickly after each socket wait (see loading._SwitchInterval); the
+    # interval is global to the process, so a load that succeeds or fails must leave it as it found it
+    seen: list[float] = []
+    real_write = loading._CopyPump.write
+
+    def write(self: loading._CopyPump, *args) -> None:
+        seen.append(sys.getswitchinterval())
+        real_write(self, *args)
+
+    monkeypatch.setattr(loading._CopyPump, "write", write)
+    before = sys.getswitchinterval()
+    assert before > loading._SwitchInterval.INTERVAL
+    people = _people(20)
+    rows = [_row(people[i % 20], f"E{i % 20}", i // 20) for i in range(3_000)]
+    folder = frisk_env / "data" / "landing" / "payroll"
+    good = folder / "absence_2120009903_sw.csv"
+    good.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    assert load_path(good).rows_loaded == 3_000
+    assert seen and max(seen) <= loading._SwitchInterval.INTERVAL
+    assert sys.getswitchinterval() == before
+    cut = folder / "absence_2120009903_swcut.csv"
+    cut.write_text(HEADER + "\n" + "\n".join(rows[:2_500]) + "\n" + rows[0][:25])
+    seen.clear()
+    assert load_path(cut).status == "rejected"
+    assert seen and sys.getswitchinterval() == before

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
@@ -197,6 +198,8 @@ class _CopyPump:
         self._statement: str | None = None  # the COPY statement the thread is in
         self._rows = 0  # rows sent in that statement
         self._thread = threading.Thread(target=self._work, args=(conn,), name="frisk-copy-pump", daemon=True)
+        _short_switch_interval.enter()
+        self._switching = True
         self._thread.start()
 
     def _work(self, conn: psycopg.Connection) -> None:
@@ -231,6 +234,7 @@ class _CopyPump:
             self._queue.put(self._END)
         self._queue.put(None)
         self._thread.join()
+        self._release()
         if self._error is not None:
             raise self._error
 
@@ -239,6 +243,46 @@ class _CopyPump:
         self._queue.put(None)  # inside a COPY: the thread aborts it; between statements: it stops
         self._queue.put(None)  # ends the drain either way
         self._thread.join()
+        self._release()
+
+    def _release(self) -> None:
+        if self._switching:
+            self._switching = False
+            _short_switch_interval.leave()
+
+
+class _SwitchInterval:
+    """Shortens the interpreter's thread switch interval while a `_CopyPump` runs (nested uses share it).
+
+    The parser holds the GIL almost all the time, and the pump thread needs it back after each wait on the
+    socket: with Python's default interval (5 ms) it got it only at the next forced switch, and the server idled
+    waiting for rows (at 50,000 employees: 4.9 s per load at 5 ms, 4.0 s at 0.2 ms, the Python and server CPU
+    time the same; 0.1 ms and 0.05 ms were no faster). The interval is global to the process, so it is set back
+    when the last pump ends.
+    """
+
+    INTERVAL = 0.0002
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = sys.getswitchinterval()
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._saved, self.INTERVAL))
+            self._users += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                sys.setswitchinterval(self._saved)
+
+
+_short_switch_interval = _SwitchInterval()
 
 
 class _LoadAborted(Exception):
