@@ -5,10 +5,10 @@
 
 Parts, in this order (each also runnable alone, see bench/README.md):
   ingest            bench.ingest: payroll load vs COPY vs pandas, memory, scaling (5 years of data)
-  build             bench.build: incremental night vs full refresh, full-build scaling (2 years of data)
+  build             bench.build: incremental night vs full refresh, full-build scaling (5 years of data)
   warehouse_build   bench.warehouse_build in a subprocess (its own embedded server): plain `dbt build` vs the
                     orchestrated build
-  e2e               bench.e2e: one `frisk run` for a municipality (2 years of data), per-DAG share
+  e2e               bench.e2e: one `frisk run` for a municipality (5 years of data), per-DAG share
 --quick runs the small sizes only (ingest 5,000; build 5,000; e2e 5,000; warehouse_build --repeat 1), a few
 minutes in all. Writes bench/results/latest.md and latest.json, and each part's own result files.
 """
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-e2e", action="store_true")
     ap.add_argument("--ingest-sizes", type=int, nargs="+", default=None)
     ap.add_argument("--build-sizes", type=int, nargs="+", default=None)
-    ap.add_argument("--years-build", type=int, default=2, help="years of demo data for build and e2e")
+    ap.add_argument("--years-build", type=int, default=5, help="years of demo data for build and e2e")
     ap.add_argument("--e2e-employees", type=int, default=None)
     ap.add_argument("--e2e-timeout", type=int, default=3600, help="stop the e2e run after this many seconds")
     ap.add_argument("--keep-work", action="store_true", help="keep generated data in bench/work/")
