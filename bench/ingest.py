@@ -209,11 +209,16 @@ def main(argv: list[str] | None = None) -> int:
     report = {"measured_at": dt.datetime.now().isoformat(timespec="seconds"), "machine": machine(server),
               "repeat": args.repeat}
     report["ingest"] = run(server, args.sizes, repeat=args.repeat)
-    (RESULTS / f"{args.output}.json").write_text(json.dumps(report, indent=2) + "\n")
-    text = markdown(report)
-    (RESULTS / f"{args.output}.md").write_text(text)
-    print(text)
+    print(write(report, args.output))
     return 0
+
+
+def write(report: dict, stem: str = "ingest") -> str:
+    """bench/results/<stem>.json and .md from a report with machine, repeat and ingest; returns the markdown."""
+    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
+    text = markdown(report)
+    (RESULTS / f"{stem}.md").write_text(text)
+    return text
 
 
 if __name__ == "__main__":

@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         from bench import ingest
 
         report["ingest"] = ingest.run(server, ingest_sizes)
-        text = ingest.markdown({**report, "repeat": 2})
+        # results/ingest.* as `python -m bench.ingest` writes them, like build and e2e write theirs
+        text = ingest.write({"measured_at": report["measured_at"], "machine": report["machine"], "repeat": 2,
+                             "ingest": report["ingest"]})
         md += ["## Ingest: payroll absence files vs PostgreSQL COPY", "", *text.splitlines()[4:], ""]
         save()
     if not args.skip_build:
