@@ -34,7 +34,8 @@ from tests.test_dbt_sick_leave import (
 )
 
 D = dt.date.fromisoformat
-MODELS = ("+fct_absence_signals", "+fct_sick_leave_monthly", "+fct_sick_spells", "int_payroll_person_state")
+MODELS = ("+fct_absence_signals", "+fct_sick_leave_monthly", "+fct_sick_spells", "+rpt_sick_leave_key_figures",
+          "int_payroll_person_state")
 # build only these models, seeds and the tests whose parents are all selected
 BUILD = ("build", "--indirect-selection", "cautious", "--select", *MODELS)
 LOOKBACK = ["--vars", "{sick_leave_lookback_days: 45}"]
@@ -46,6 +47,8 @@ INTERMEDIATE = (
     "int_sick_spells_reillness",
     "int_sick_spell_milestones",
     "int_employment_month_hours",
+    "int_sick_leave_month_groups",
+    "int_key_figure_groups",
 )
 
 
@@ -70,11 +73,20 @@ def _sick_days_from(url: str) -> dict[str, dt.date]:
         return dict(rows.fetchall())
 
 
+def _months_from(url: str) -> dict[str, str]:
+    # as text: '-infinity' (all months) is not a Python date
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("select person_key, month_from::text from intermediate.int_month_hours_changes")
+        return dict(rows.fetchall())
+
+
 def _snapshot(url: str) -> dict[str, list[dict]]:
     with psycopg.connect(url) as conn:
         out = {}
         monthly_grain = "employer_org_number, org_unit_code, month_start, sex, age_band"
-        for table, order in (("fct_sick_leave_monthly", monthly_grain), ("fct_absence_signals", "signal_id")):
+        for table, order in (("fct_sick_leave_monthly", monthly_grain), ("fct_absence_signals", "signal_id"),
+                             ("rpt_sick_leave_key_figures", "employer_org_number, report_year, group_level, "
+                                                            "group_code")):
             cur = conn.execute(f"select * from marts.{table} order by {order}")
             names = [c.name for c in cur.description]
             out[table] = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -105,6 +117,7 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
                     sick(EMP_A, "pk_p1", "E1", "2024-03-04", "2024-03-04"),
                     sick(EMP_A, "pk_p1", "E1", "2024-04-22", "2024-04-23"),
                     sick(EMP_A, "pk_p2", "E2", "2024-04-20", None),
+                    sick(EMP_A, "pk_w3", "EW3", "2024-04-01", "2024-04-30"),  # 30 days: not long-term
                 ],
             )
             b = add_batch(conn, "payroll", "absence", "abs_2.csv", EMP_A)
@@ -144,6 +157,10 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
                     # 60 reported hours for June 24 - July 5: still running on night 2, so its days count
                     # scheduled hours; ended by night 3, so the hours are spread over all of its days
                     sick(EMP_A, "pk_w2", "EW2", "2024-06-24", "2024-07-05", hours=60),
+                    # w3's April spell runs on through May (delivered late): 61 days now, so April's hours turn
+                    # long-term although only rows from May 1 on were added (its day-60 signal, May 30, is inside
+                    # the look-back)
+                    sick(EMP_A, "pk_w3", "EW3", "2024-05-01", "2024-05-31"),
                 ],
             )
             # a personnel re-delivery (same delivery, so it supersedes): pk_w1 now works 30 hours a week
@@ -154,10 +171,16 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-06-30")
         incremental = _snapshot(url)
         incremental_int = _intermediate(url)
-        # p1: new and corrected rows; p2: a spell open on night 1; w1: changed hours; the other nine: untouched
-        assert _dirty(url) == {"pk_p1", "pk_p2", "pk_w1", "pk_w2"}
+        # p1: new and corrected rows; p2: a spell open on night 1; w1: changed hours; w2, w3: rows added; the
+        # other seven: untouched
+        assert _dirty(url) == {"pk_p1", "pk_p2", "pk_w1", "pk_w2", "pk_w3"}
         assert _dirty(url, "is_schedule_dirty") == {"pk_w1"}  # new absence rows leave a calendar alone
         assert _sick_days_from(url) == {"pk_p2": D("2024-05-31")}  # the others changed: all their days
+        # month hours recomputed from: all months after a superseded delivery (p1) or a changed employment (w1);
+        # else the first changed day's month, widened to the start of a spell running into it (p2, w3). w2's
+        # added period ends after the previous night, so it counts as open from that night on (May 31)
+        assert _months_from(url) == {"pk_p1": "-infinity", "pk_w1": "-infinity", "pk_p2": "2024-04-01",
+                                     "pk_w2": "2024-05-01", "pk_w3": "2024-04-01"}
         run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-06-30")
         full = _snapshot(url)
         full_int = _intermediate(url)
@@ -167,6 +190,8 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         assert _dirty(url, "is_schedule_dirty") == set()
         # p2's days from the previous night on; w2's from the start of the period whose hours are now spread
         assert _sick_days_from(url) == {"pk_p2": D("2024-06-30"), "pk_w2": D("2024-06-24")}
+        # p2's spell was long-term already (72 days): its April and May stay, only June on is recomputed
+        assert _months_from(url) == {"pk_p2": "2024-06-01", "pk_w2": "2024-06-01"}
         night3_int = _intermediate(url)
         run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-07-31")
         night3_full_int = _intermediate(url)
@@ -181,6 +206,9 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
     assert len(night3_int["int_scheduled_hours"]) > len(full_int["int_scheduled_hours"])  # July was added
 
     assert incremental["fct_sick_leave_monthly"] == full["fct_sick_leave_monthly"]
+    assert incremental["rpt_sick_leave_key_figures"] == full["rpt_sick_leave_key_figures"]
+    april_w3 = [r for r in full_int["int_employment_month_hours"] if ",EW3," in r[0] and "2024-04-01" in r[0]]
+    assert len(april_w3) == 1 and not april_w3[0][0].endswith(",0.0000,1)")  # April's hours are long-term
     april_p2 = [
         r for r in full["fct_sick_leave_monthly"] if r["month_start"] == D("2024-04-01") and r["sex"] == "M"
     ]

@@ -84,9 +84,54 @@
 {%- endmacro %}
 
 
-{#- WHERE clause of a month-level model: the dirty persons' rows, and everyone's from first_open_month() on. -#}
-{% macro changed_or_open_month(alias, date_column) -%}
+{#- Month-level models (int_employment_month_hours and the aggregates on it) recompute, per person, the months from
+    int_month_hours_changes.month_from on, and everyone's months from first_open_month() on (their scheduled
+    hours grew by the new days). The first month recomputed for a person: -#}
+{% macro person_months_from(changes_alias) -%}
+    least(coalesce({{ changes_alias }}.month_from, date 'infinity'), {{ first_open_month() }})
+{%- endmacro %}
+
+
+{#- ... and per employer, for the aggregates over persons: the earliest of its persons' (a derived table). -#}
+{% macro employer_months_from() -%}
+    (
+        select employers.employer_org_number, {{ person_months_from('m') }} as month_from
+        from (select distinct employer_org_number from {{ ref('int_payroll_person_changes') }}) as employers
+        left join (
+            select employer_org_number, min(month_from) as month_from
+            from {{ ref('int_month_hours_changes') }}
+            group by employer_org_number
+        ) as m on m.employer_org_number = employers.employer_org_number
+    )
+{%- endmacro %}
+
+
+{#- FROM-clause tail of a month-level model's input: only rows in the months recomputed tonight (per person). -#}
+{% macro changed_person_months(alias, date_column) -%}
     {%- if is_incremental() %}
-    where ({{ is_changed_person(alias) }} or {{ alias }}.{{ date_column }} >= {{ first_open_month() }})
+    left join {{ ref('int_month_hours_changes') }} as mc
+        on mc.employer_org_number = {{ alias }}.employer_org_number and mc.person_key = {{ alias }}.person_key
+    where {{ alias }}.{{ date_column }} >= {{ person_months_from('mc') }}
     {%- endif %}
+{%- endmacro %}
+
+
+{#- Pre-hook of a person-month model: each dirty person's rows from their first changed month on, then everyone's
+    from first_open_month() on. -#}
+{% macro delete_changed_person_months(date_column) -%}
+    delete from {{ this }} as t
+    using {{ ref('int_month_hours_changes') }} as mc
+    where t.employer_org_number = mc.employer_org_number and t.person_key = mc.person_key
+      and t.{{ date_column }} >= mc.month_from;
+    delete from {{ this }} as t where t.{{ date_column }} >= {{ first_open_month() }}
+{%- endmacro %}
+
+
+{#- Pre-hook of an aggregate over persons: every employer's rows from its first changed month on. `column` is
+    compared to the month (a date), or with `year=True` to its year (an integer column). -#}
+{% macro delete_changed_employer_months(column, year=false) -%}
+    delete from {{ this }} as t
+    using {{ employer_months_from() }} as w
+    where t.employer_org_number = w.employer_org_number
+      and t.{{ column }} >= {% if year %}extract(year from w.month_from){% else %}w.month_from{% endif %}
 {%- endmacro %}

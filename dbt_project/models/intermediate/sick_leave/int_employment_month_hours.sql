@@ -1,5 +1,6 @@
-{{ config(**person_incremental(['employer_org_number', 'employment_id', 'month_start'], "delete_changed_persons(also='t.month_start >= ' ~ first_open_month())")) }}
+{{ config(**person_incremental(['employer_org_number', 'employment_id', 'month_start'], "delete_changed_person_months('month_start')")) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
+-- depends_on: {{ ref('int_month_hours_changes') }}
 -- depends_on: {{ ref('int_employments') }}
 -- depends_on: {{ ref('stg_payroll__absence') }}
 -- Scheduled and sick hours per employment and month, with the person's attributes: the one base that the
@@ -9,8 +10,10 @@
 -- Scheduled hours are the month's working days in the employment's calendar x its daily hours, counted by
 -- arithmetic on the same calendar int_scheduled_hours spells out day by day (macros/scheduled_calendar.sql):
 -- summing that table's 20 million day rows at 50,000 employees took most of this model's time.
--- Incremental (macros/changed_persons.sql): the dirty persons' months, and every employment's months from the
--- month after the previous as-of date on (their scheduled hours grew by the new days), are recomputed.
+-- Incremental (macros/changed_persons.sql): each dirty person's months from the first that may have changed
+-- (int_month_hours_changes: all of them after a changed employment or a superseded delivery; usually the last
+-- month or two), and every employment's months from the month after the previous as-of date on (their
+-- scheduled hours grew by the new days), are recomputed.
 with calendars as (
     {{ scheduled_calendars() }}
 ),
@@ -25,12 +28,18 @@ calendar_months as (
             'greatest(c.calendar_start, cast(m.month_start as date))',
             "least(c.calendar_end, cast(m.month_start + interval '1 month - 1 day' as date))") }} as working_days
     from calendars as c
-    cross join lateral generate_series(
-        cast(date_trunc('month', c.calendar_start) as timestamp), cast(c.calendar_end as timestamp), interval '1 month'
-    ) as m (month_start)
     {%- if is_incremental() %}
-    where {{ is_changed_person('c') }} or m.month_start >= {{ first_open_month() }}
+    left join {{ ref('int_month_hours_changes') }} as mc
+        on mc.employer_org_number = c.employer_org_number and mc.person_key = c.person_key
     {%- endif %}
+    cross join lateral generate_series(
+        {%- if is_incremental() %}
+        cast(date_trunc('month', greatest(c.calendar_start, {{ person_months_from('mc') }})) as timestamp),
+        {%- else %}
+        cast(date_trunc('month', c.calendar_start) as timestamp),
+        {%- endif %}
+        cast(c.calendar_end as timestamp), interval '1 month'
+    ) as m (month_start)
 ),
 
 scheduled as (
@@ -38,6 +47,13 @@ scheduled as (
     select employer_org_number, employment_id, month_start, daily_hours * working_days as scheduled_hours
     from calendar_months
     where working_days > 0
+),
+
+-- the days of the months recomputed tonight, before they are matched to their spells
+sick_days as (
+    select d.*
+    from {{ ref('int_sick_leave_days') }} as d
+    {{- changed_person_months('d', 'absence_date') }}
 ),
 
 sick as (
@@ -50,23 +66,22 @@ sick as (
             when s.length_days >= {{ sick_leave_parameter('long_term_min_days', 's.start_date') }}
                 then d.sick_hours else 0
         end) as long_term_sick_hours
-    from {{ ref('int_sick_leave_days') }} as d
+    from sick_days as d
     inner join {{ ref('int_sick_spells') }} as s
         on s.employer_org_number = d.employer_org_number
        and s.person_key = d.person_key
        and d.absence_date between s.start_date and s.last_sick_date
-    {{- changed_or_open_month('d', 'absence_date') }}
     group by 1, 2, 3
 ),
 
 started as (
     select
-        employer_org_number,
-        employment_id,
-        cast(date_trunc('month', start_date) as date) as month_start,
+        s.employer_org_number,
+        s.employment_id,
+        cast(date_trunc('month', s.start_date) as date) as month_start,
         count(*) as spells_started
     from {{ ref('int_sick_spells') }} as s
-    {{- changed_or_open_month('s', 'start_date') }}
+    {{- changed_person_months('s', 'start_date') }}
     group by 1, 2, 3
 )
 

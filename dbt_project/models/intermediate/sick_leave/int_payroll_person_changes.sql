@@ -27,16 +27,46 @@
 {%- endif %}
 {%- set state = adapter.get_relation(database=this.database, schema=this.schema,
                                      identifier='int_payroll_person_state') %}
+{%- if state is not none and execute %}
+    {#- a state written before absence_max_batch existed: no usable previous state, everyone is recomputed -#}
+    {%- if 'absence_max_batch' not in adapter.get_columns_in_relation(state) | map(attribute='name') | list %}
+        {%- set state = none %}
+    {%- endif %}
+{%- endif %}
 
-with absence as (
+with
+
+{% if state is not none %}
+previous as (
+    select * from {{ state }}
+),
+{% else %}
+previous as (
+    select
+        cast(null as text) as employer_org_number, cast(null as text) as person_key,
+        cast(null as text) as absence_fp, cast(null as bigint) as absence_max_batch,
+        cast(null as date) as absence_open_until, cast(null as text) as employment_fp,
+        cast(null as date) as employer_first_month, cast(null as text) as rules_fp, cast(null as date) as as_of_date
+    where false
+),
+{% endif %}
+
+absence as (
     select
         a.employer_org_number,
         a.person_key,
         md5(string_agg(a.batch_id || ':' || a.line_no, ',' order by a.batch_id, a.line_no)) as absence_fp,
+        max(a.batch_id) as absence_max_batch,
         -- only sick leave runs on with the as-of date (an open parental leave does not change any sick day)
-        max(coalesce(a.to_date, date 'infinity')) filter (where c.is_sick_leave) as absence_open_until
+        max(coalesce(a.to_date, date 'infinity')) filter (where c.is_sick_leave) as absence_open_until,
+        -- the rows of the batches the previous night had seen: unchanged when tonight only added later batches
+        md5(string_agg(a.batch_id || ':' || a.line_no, ',' order by a.batch_id, a.line_no)
+            filter (where a.batch_id <= coalesce(p.absence_max_batch, 0))) as kept_fp,
+        min(a.from_date) filter (
+            where c.is_sick_leave and a.batch_id > coalesce(p.absence_max_batch, 0)) as first_added_sick_date
     from {{ ref('stg_payroll__absence') }} as a
     left join {{ ref('absence_causes') }} as c on c.absence_category = a.absence_category
+    left join previous as p on p.employer_org_number = a.employer_org_number and p.person_key = a.person_key
     group by a.employer_org_number, a.person_key
 ),
 
@@ -64,6 +94,8 @@ rules as (
     select md5(
         (select coalesce(string_agg(cast(c as text), ',' order by cast(c as text)), '')
          from {{ ref('absence_causes') }} as c)
+        || '|' || (select coalesce(string_agg(cast(b as text), ',' order by cast(b as text)), '')
+                   from {{ ref('age_bands') }} as b)
         || '|' || (select coalesce(string_agg(cast(p as text), ',' order by cast(p as text)), '')
                    from {{ ref('sick_leave_parameters') }} as p)
         || '|' || (select coalesce(string_agg(cast(m as text), ',' order by cast(m as text)), '')
@@ -77,27 +109,15 @@ current_inputs as (
         coalesce(a.employer_org_number, e.employer_org_number) as employer_org_number,
         coalesce(a.person_key, e.person_key) as person_key,
         a.absence_fp,
+        a.absence_max_batch,
         a.absence_open_until,
+        a.kept_fp,
+        a.first_added_sick_date,
         e.employment_fp
     from absence as a
     full outer join employments as e
         on e.employer_org_number = a.employer_org_number and e.person_key = a.person_key
 ),
-
-{% if state is not none %}
-previous as (
-    select * from {{ state }}
-),
-{% else %}
-previous as (
-    select
-        cast(null as text) as employer_org_number, cast(null as text) as person_key,
-        cast(null as text) as absence_fp, cast(null as date) as absence_open_until,
-        cast(null as text) as employment_fp, cast(null as date) as employer_first_month,
-        cast(null as text) as rules_fp, cast(null as date) as as_of_date
-    where false
-),
-{% endif %}
 
 previous_night as (
     select max(as_of_date) as as_of_date, max(rules_fp) as rules_fp from previous
@@ -122,8 +142,12 @@ flags as (
         coalesce(c.person_key, p.person_key) as person_key,
         c.person_key is not null as has_inputs,
         c.absence_fp,
+        c.absence_max_batch,
         c.absence_open_until,
         c.employment_fp,
+        c.first_added_sick_date,
+        -- tonight's absence rows are last night's plus rows of later batches (nothing superseded or rejected)
+        c.kept_fp is not distinct from p.absence_fp as absence_only_added,
         f.first_month as employer_first_month,
         r.rules_fp,
         cast({{ as_of_date() }} as date) as as_of_date,
@@ -156,6 +180,7 @@ select
     fl.person_key,
     fl.has_inputs,
     fl.absence_fp,
+    fl.absence_max_batch,
     fl.absence_open_until,
     fl.employment_fp,
     fl.employer_first_month,
@@ -170,7 +195,18 @@ select
     case
         when fl.has_open_period and not (fl.is_schedule_dirty or fl.absence_changed)
             then least(fl.previous_as_of_date, er.first_from_date)
-    end as sick_days_from
+    end as sick_days_from,
+    -- the first day whose sick days may differ from last night's; null = any day (a changed calendar, or absence
+    -- rows superseded or rejected). Rows only added change their own days on; an open period, the days from the
+    -- previous night (or its reported-hours period's start) on. 'infinity': no sick day changed (only non-sick
+    -- rows were added). int_month_hours_changes widens it to the spells around it.
+    case
+        when not fl.is_schedule_dirty and (not fl.absence_changed or fl.absence_only_added)
+            then least(
+                case when fl.absence_changed then coalesce(fl.first_added_sick_date, date 'infinity') end,
+                case when fl.has_open_period then least(fl.previous_as_of_date, er.first_from_date) end
+            )
+    end as changed_from
 from flags as fl
 left join ended_reported as er
     on er.employer_org_number = fl.employer_org_number and er.person_key = fl.person_key

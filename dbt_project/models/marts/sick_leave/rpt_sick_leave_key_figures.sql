@@ -8,69 +8,9 @@
 -- Only employees with a schedule are in the population. A group (the whole row, or a sex/age subgroup) with at
 -- most `max_suppressed_group_size` employees (seed suppression_thresholds, scope key_figures) is suppressed:
 -- its figures are null and its flag is true. Hours of a suppressed row are nulled as well.
--- The month rows are first summed per person, year and org unit (12x fewer rows), so the distinct counts below
--- sort a person-year's row, not every month of every employment: 14 s -> a few at 50,000 employees.
-with base as (
-    select
-        h.employer_org_number,
-        cast(extract(year from h.month_start) as integer) as report_year,
-        h.person_key,
-        h.org_unit_code,
-        h.org_unit_name,
-        h.sector,
-        h.sex,
-        a.sort_order as age_order,
-        sum(h.scheduled_hours) as scheduled_hours,
-        sum(h.sick_hours) as sick_hours,
-        sum(h.long_term_sick_hours) as long_term_sick_hours
-    from {{ ref('int_employment_month_hours') }} as h
-    left join {{ ref('age_bands') }} as a
-        on h.age_in_year >= a.min_age and (a.max_age is null or h.age_in_year <= a.max_age)
-    group by 1, 2, 3, 4, 5, 6, 7, 8
-),
-
-grouped as (
-    select 'employer' as group_level, 'ALL' as group_code, cast(null as text) as group_name, b.*
-    from base as b
-    union all
-    select 'org_unit', coalesce(b.org_unit_code, 'unknown'), b.org_unit_name, b.*
-    from base as b
-    union all
-    select 'sector', coalesce(b.sector, 'unknown'), b.sector, b.*
-    from base as b
-),
-
-totals as (
-    select
-        employer_org_number,
-        report_year,
-        group_level,
-        group_code,
-        max(group_name) as group_name,
-        count(distinct person_key) as employees,
-        sum(scheduled_hours) as scheduled_hours,
-        sum(sick_hours) as sick_hours,
-        sum(long_term_sick_hours) as long_term_sick_hours,
-        count(distinct person_key) filter (where sex = 'K') as women,
-        sum(sick_hours) filter (where sex = 'K') as women_sick,
-        sum(scheduled_hours) filter (where sex = 'K') as women_scheduled,
-        count(distinct person_key) filter (where sex = 'M') as men,
-        sum(sick_hours) filter (where sex = 'M') as men_sick,
-        sum(scheduled_hours) filter (where sex = 'M') as men_scheduled,
-        count(distinct person_key) filter (where age_order = 1) as age1,
-        sum(sick_hours) filter (where age_order = 1) as age1_sick,
-        sum(scheduled_hours) filter (where age_order = 1) as age1_scheduled,
-        count(distinct person_key) filter (where age_order = 2) as age2,
-        sum(sick_hours) filter (where age_order = 2) as age2_sick,
-        sum(scheduled_hours) filter (where age_order = 2) as age2_scheduled,
-        count(distinct person_key) filter (where age_order = 3) as age3,
-        sum(sick_hours) filter (where age_order = 3) as age3_sick,
-        sum(scheduled_hours) filter (where age_order = 3) as age3_scheduled
-    from grouped
-    group by employer_org_number, report_year, group_level, group_code
-),
-
-with_threshold as (
+-- The counts and sums per group come from int_key_figure_groups (incremental per employer and year); this model
+-- applies the thresholds and computes the figures.
+with with_threshold as (
     select
         t.*,
         (select s.max_suppressed_group_size
@@ -78,7 +18,7 @@ with_threshold as (
          where s.scope = 'key_figures' and {{ valid_on('s', 'make_date(t.report_year, 12, 31)') }}
          order by s.valid_from desc
          limit 1) as threshold
-    from totals as t
+    from {{ ref('int_key_figure_groups') }} as t
 ),
 
 flags as (
