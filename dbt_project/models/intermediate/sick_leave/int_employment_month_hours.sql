@@ -49,8 +49,9 @@ scheduled as (
     where working_days > 0
 ),
 
--- the days of the months recomputed tonight, before they are matched to their spells
-sick_days as (
+-- the days of the months recomputed tonight, before they are matched to their spells (materialized: inlined, the
+-- planner joined all 5.7 million days at 50,000 employees x 5 years to their spells first and filtered after)
+sick_days as materialized (
     select d.*
     from {{ ref('int_sick_leave_days') }} as d
     {{- changed_person_months('d', 'absence_date') }}
