@@ -165,12 +165,17 @@ flags as (
             false
         ) as is_schedule_dirty,
         coalesce(c.absence_fp is distinct from p.absence_fp, false) as absence_changed,
-        coalesce(c.absence_open_until >= pn.as_of_date, false) as has_open_period  -- null: no absence rows
+        coalesce(c.absence_open_until >= pn.as_of_date, false) as has_open_period,  -- null: no absence rows
+        -- an open period changes the days from the previous night on, or from the start of a reported-hours
+        -- period that has ended since
+        least(pn.as_of_date, er.first_from_date) as open_period_changed_from
     from current_inputs as c
     full outer join previous as p
         on p.employer_org_number = c.employer_org_number and p.person_key = c.person_key
     left join employer_first_month as f
         on f.employer_org_number = coalesce(c.employer_org_number, p.employer_org_number)
+    left join ended_reported as er
+        on er.employer_org_number = c.employer_org_number and er.person_key = c.person_key
     cross join rules as r
     cross join previous_night as pn
 )
@@ -194,7 +199,7 @@ select
     -- except a reported-hours period that has ended since (then from its start)
     case
         when fl.has_open_period and not (fl.is_schedule_dirty or fl.absence_changed)
-            then least(fl.previous_as_of_date, er.first_from_date)
+            then fl.open_period_changed_from
     end as sick_days_from,
     -- the first day whose sick days may differ from last night's; null = any day (a changed calendar, or absence
     -- rows superseded or rejected). Rows only added change their own days on; an open period, the days from the
@@ -204,9 +209,7 @@ select
         when not fl.is_schedule_dirty and (not fl.absence_changed or fl.absence_only_added)
             then least(
                 case when fl.absence_changed then coalesce(fl.first_added_sick_date, date 'infinity') end,
-                case when fl.has_open_period then least(fl.previous_as_of_date, er.first_from_date) end
+                case when fl.has_open_period then fl.open_period_changed_from end
             )
     end as changed_from
 from flags as fl
-left join ended_reported as er
-    on er.employer_org_number = fl.employer_org_number and er.person_key = fl.person_key
