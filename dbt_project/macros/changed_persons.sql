@@ -12,13 +12,16 @@
 -#}
 {#- The config of such a model: appended rows, the grain as a unique index (it checks every insert, where a
     uniqueness test would scan the whole table each night), `delete_call` (a macro call, as text) as the pre-hook
-    of an incremental run, and fresh statistics for the next model. -#}
-{% macro person_incremental(unique_columns, delete_call) -%}
+    of an incremental run, `other_indexes` (lists of columns) for those deletes, and fresh statistics for the next
+    model. -#}
+{% macro person_incremental(unique_columns, delete_call, other_indexes=[]) -%}
+    {%- set indexes = [{'columns': unique_columns, 'unique': True}] -%}
+    {%- for columns in other_indexes %}{% do indexes.append({'columns': columns}) %}{% endfor -%}
     {%- do return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'on_schema_change': 'fail',
-        'indexes': [{'columns': unique_columns, 'unique': True}],
+        'indexes': indexes,
         'pre_hook': '{% if is_incremental() %}{{ ' ~ delete_call ~ ' }}{% endif %}',
         'post_hook': 'analyze {{ this }}',
     }) -%}
@@ -134,4 +137,50 @@
     using {{ employer_months_from() }} as w
     where t.employer_org_number = w.employer_org_number
       and t.{{ column }} >= {% if year %}extract(year from w.month_from){% else %}w.month_from{% endif %}
+{%- endmacro %}
+
+
+{#-
+  The outcome models (int_outcome_subjects, int_outcome_window_metrics) are incremental per person in the same
+  way, on their own changes model and state (int_outcome_person_changes / int_outcome_person_state), so that the
+  sick-leave models never wait for the invoice chain. -#}
+{#- `flags`: a condition on int_outcome_person_changes' columns. -#}
+{% macro is_changed_outcome_person(alias, flags='is_dirty') -%}
+    ({{ alias }}.employer_org_number, {{ alias }}.person_key) in (
+        select och.employer_org_number, och.person_key
+        from {{ ref('int_outcome_person_changes') }} as och
+        where {{ flags }}
+    )
+{%- endmacro %}
+
+
+{#- Read when the model runs: whether everyone is recomputed tonight, and the previous as-of date (as a literal
+    the planner can estimate). -#}
+{% macro outcome_changes_summary() -%}
+    {%- if execute -%}
+        {%- set row = run_query(
+            'select bool_or(everyone_dirty), min(previous_as_of_date) from '
+            ~ ref('int_outcome_person_changes')).rows[0] -%}
+        {%- do return({'everyone': row[0] is none or row[0],
+                       'final_until': "date '" ~ row[1] ~ "'" if row[1] is not none else 'cast(null as date)'}) -%}
+    {%- endif -%}
+    {%- do return({'everyone': true, 'final_until': 'cast(null as date)'}) -%}
+{%- endmacro %}
+
+
+{#- Pre-hook of an outcome model: everything when everyone is dirty, else the dirty persons' rows and, with
+    `open_windows`, of the persons sick since the previous as-of date, the rows whose window was not over then. -#}
+{% macro delete_changed_outcome_rows(open_windows=false) -%}
+    {%- set summary = outcome_changes_summary() -%}
+    {%- if summary.everyone -%}
+    truncate {{ this }}
+    {%- else -%}
+    delete from {{ this }} as t
+    using {{ ref('int_outcome_person_changes') }} as och
+    where t.employer_org_number = och.employer_org_number and t.person_key = och.person_key
+      and (och.is_dirty
+      {%- if open_windows %}
+           or (och.sick_since_previous and t.index_date + t.window_days - 1 > {{ summary.final_until }})
+      {%- endif %})
+    {%- endif -%}
 {%- endmacro %}

@@ -1,8 +1,13 @@
-{{ config(post_hook='analyze {{ this }}') }}
+{{ config(**person_incremental(['subject_type', 'subject_id'], 'delete_changed_outcome_rows()',
+                                other_indexes=[['employer_org_number', 'person_key']])) }}
+-- depends_on: {{ ref('int_outcome_person_changes') }}
 -- The people outcomes are measured for, each with an index date and the attributes they are matched on:
 -- every intervention episode (index = its first service), and for each employer and month in which an episode
 -- started, every employee on that month's first day who had no service within control_exclusion_days of it
 -- (the comparison pool; index = the first of the month).
+-- Incremental per person (int_outcome_person_changes): a night recomputes the subjects of the persons whose
+-- employments or spells changed, and everyone's when the episodes, the rules or this code changed.
+{%- set only_changed = is_incremental() and not outcome_changes_summary().everyone %}
 with episodes as (
     select
         e.episode_id,
@@ -12,16 +17,24 @@ with episodes as (
         max(e.service_date) as episode_end_date,
         count(*) as services
     from {{ ref('int_intervention_episodes') }} as e
+    {%- if only_changed %}
+    where {{ is_changed_outcome_person('e') }}
+    {%- endif %}
     group by e.episode_id, e.employer_org_number, e.person_key
 ),
 
 personnel as (
-    select * from {{ ref('stg_payroll__personnel') }}
+    select * from {{ ref('stg_payroll__personnel') }} as p
+    {%- if only_changed %}
+    where {{ is_changed_outcome_person('p') }}
+    {%- endif %}
 ),
 
+-- every episode's month, the changed persons' or not: a person is compared in all of them
 index_months as (
-    select distinct employer_org_number, cast(date_trunc('month', index_date) as date) as index_date
-    from episodes
+    select distinct employer_org_number, cast(date_trunc('month', min(service_date)) as date) as index_date
+    from {{ ref('int_intervention_episodes') }}
+    group by episode_id, employer_org_number
 ),
 
 served as (
@@ -87,7 +100,10 @@ attributes as (
 -- not a join of every subject to every spell of the person that is then grouped per subject
 person_spells as (
     select employer_org_number, person_key, array_agg(start_date) as start_dates
-    from {{ ref('fct_sick_spells') }}
+    from {{ ref('fct_sick_spells') }} as sp
+    {%- if only_changed %}
+    where {{ is_changed_outcome_person('sp') }}
+    {%- endif %}
     group by employer_org_number, person_key
 ),
 

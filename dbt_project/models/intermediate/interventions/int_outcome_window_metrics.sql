@@ -1,7 +1,10 @@
-{{ config(post_hook='analyze {{ this }}') }}
+{{ config(**person_incremental(['subject_type', 'subject_id', 'window_days'],
+                                'delete_changed_outcome_rows(open_windows=true)',
+                                other_indexes=[['employer_org_number', 'person_key']])) }}
+-- depends_on: {{ ref('int_outcome_person_changes') }}
 -- Sick days and spells of every outcome subject in each window before (index - w .. index - 1) and after
--- (index .. index + w - 1) its index date, counted up to the as-of date; follow_up_complete says whether the
--- after-window has fully passed (only complete windows enter comparisons).
+-- (index .. index + w - 1) its index date, counted up to the as-of date (whether the after-window has fully
+-- passed is the mart's follow_up_complete: it is a function of the as-of date alone).
 --
 -- Written as one row per subject and window with the person's few spells summed in a lateral subquery, rather
 -- than joining every spell to every subject and window and grouping the result. The comparison pool is every
@@ -9,8 +12,16 @@
 -- no statistics (estimated at 1,270 rows, not 3): the join was estimated at 390 million rows, hashed in many
 -- batches and sorted on disk for the group by, 1.4 s at 10,000 employees and 43 s at 50,000. Nothing is grouped
 -- per subject here, so the time grows with the subjects (6.5 s at 50,000).
+--
+-- Incremental per person (int_outcome_person_changes): a night recomputes the dirty persons' rows, and of the
+-- persons sick on a day since the previous as-of date, the windows that were not over then. Nothing else moves
+-- with the as-of date: a person with no sick day since has the same counts up to either date.
+{%- set summary = outcome_changes_summary() if is_incremental() else {'everyone': true} %}
 with subjects as (
-    select * from {{ ref('int_outcome_subjects') }}
+    select * from {{ ref('int_outcome_subjects') }} as s
+    {%- if not summary.everyone %}
+    where {{ is_changed_outcome_person('s', 'is_dirty or sick_since_previous') }}
+    {%- endif %}
 ),
 
 windows as (
@@ -24,7 +35,11 @@ person_spells as (
         person_key,
         array_agg(start_date) as start_dates,
         array_agg(end_date) as end_dates
-    from {{ ref('fct_sick_spells') }}
+    from {{ ref('fct_sick_spells') }} as sp
+    {%- if not summary.everyone %}
+    where exists (select 1 from subjects as s
+                  where s.employer_org_number = sp.employer_org_number and s.person_key = sp.person_key)
+    {%- endif %}
     group by employer_org_number, person_key
 )
 
@@ -32,11 +47,13 @@ select
     s.subject_type,
     s.subject_id,
     w.window_days,
+    s.employer_org_number,
+    s.person_key,
+    s.index_date,
     m.sick_days_before,
     m.sick_days_after,
     m.spells_before,
-    m.spells_after,
-    s.index_date + w.window_days - 1 <= {{ as_of_date() }} as follow_up_complete
+    m.spells_after
 from subjects as s
 cross join windows as w
 left join person_spells as ps
@@ -60,3 +77,7 @@ cross join lateral (
         on sp.start_date <= s.index_date + w.window_days - 1
         and coalesce(sp.end_date, {{ as_of_date() }}) >= s.index_date - w.window_days
 ) as m
+{%- if not summary.everyone %}
+where {{ is_changed_outcome_person('s') }}
+    or s.index_date + w.window_days - 1 > {{ summary.final_until }}
+{%- endif %}

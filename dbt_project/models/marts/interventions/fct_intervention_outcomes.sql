@@ -78,7 +78,7 @@ joined as (
         m.sick_days_after,
         m.spells_before,
         m.spells_after,
-        m.follow_up_complete,
+        ep.index_date + m.window_days - 1 <= {{ as_of_date() }} as follow_up_complete,
         ss.start_date as spell_at_start_date,
         ss.end_date as spell_at_start_end_date,
         coalesce(c.comparison_n, 0) as comparison_n,

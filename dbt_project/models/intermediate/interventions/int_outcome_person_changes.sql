@@ -1,0 +1,121 @@
+{{ config(materialized='table', post_hook="analyze {{ this }}") }}
+-- What changed tonight for the outcome models, per employer and person: the fingerprint of everything a
+-- person's outcome subjects and window metrics are computed from, next to the one the last completed outcome
+-- build consumed (int_outcome_person_state). int_outcome_subjects and int_outcome_window_metrics recompute the
+-- dirty persons and keep everyone else's rows. Window metrics count sick days up to the as-of date: they also
+-- recompute the open windows of the persons sick on a day since the previous as-of date (sick_since_previous).
+-- A person is dirty when
+--   * their employments as delivered changed (sector, birth year, sex, dates, rate: what subjects are matched
+--     on and which months they are in the comparison pool);
+--   * their sick spells changed (start and end dates: the prior-spell count and the window metrics);
+--   * anything shared by all persons changed (`shared_fp`): the intervention episodes (they decide the index
+--     months, the episode subjects and who is excluded from the comparison pool), the seeds and settings these
+--     models read, or the code of the outcome models (a deploy); or the as-of date went backwards, or there is
+--     no previous state.
+-- The previous state is read by name, not ref(): it is written after both models, so a night that fails
+-- half-way leaves it unchanged and the next night recomputes the same persons.
+{%- set code = [] %}
+{%- if execute %}
+    {%- for node in graph.nodes.values() | sort(attribute='unique_id') %}
+        {%- if node.resource_type == 'model' and node.name in ('int_outcome_subjects', 'int_outcome_window_metrics',
+                                                                 'int_outcome_person_changes') %}
+            {%- do code.append(node.name ~ ':' ~ node.checksum.checksum) %}
+        {%- endif %}
+    {%- endfor %}
+{%- endif %}
+{%- set state = adapter.get_relation(database=this.database, schema=this.schema,
+                                     identifier='int_outcome_person_state') %}
+
+with
+
+{% if state is not none %}
+previous as (
+    select * from {{ state }}
+),
+{% else %}
+previous as (
+    select
+        cast(null as text) as employer_org_number, cast(null as text) as person_key,
+        cast(null as text) as person_fp, cast(null as text) as shared_fp, cast(null as date) as as_of_date
+    where false
+),
+{% endif %}
+
+personnel as (
+    select
+        employer_org_number,
+        person_key,
+        -- distinct: a monthly snapshot that repeats the same employments changes nothing
+        string_agg(distinct cast((employment_id, birth_year, sex, sector, employment_rate_pct,
+                                  employment_start_date, employment_end_date) as text), ',') as personnel_text
+    from {{ ref('stg_payroll__personnel') }}
+    group by employer_org_number, person_key
+),
+
+previous_night as (
+    select max(as_of_date) as as_of_date, max(shared_fp) as shared_fp from previous
+),
+
+spells as (
+    select
+        sp.employer_org_number,
+        sp.person_key,
+        string_agg(cast(sp.start_date as text) || '..' || coalesce(cast(sp.end_date as text), ''), ','
+                   order by sp.start_date, sp.end_date) as spells_text,
+        coalesce(bool_or(sp.start_date <= {{ as_of_date() }}
+                         and coalesce(sp.end_date, date 'infinity') > pn.as_of_date), false) as sick_since_previous
+    from {{ ref('fct_sick_spells') }} as sp
+    cross join previous_night as pn
+    group by sp.employer_org_number, sp.person_key
+),
+
+current_inputs as (
+    select
+        coalesce(p.employer_org_number, s.employer_org_number) as employer_org_number,
+        coalesce(p.person_key, s.person_key) as person_key,
+        md5(coalesce(p.personnel_text, '') || '|' || coalesce(s.spells_text, '')) as person_fp,
+        coalesce(s.sick_since_previous, false) as sick_since_previous
+    from personnel as p
+    full outer join spells as s on s.employer_org_number = p.employer_org_number and s.person_key = p.person_key
+),
+
+-- materialized: inlined, the md5 of the episodes (megabytes of text) would be computed again for every person
+shared as materialized (
+    select md5(
+        (select coalesce(string_agg(cast((e.episode_id, e.employer_org_number, e.person_key, e.service_key,
+                                          e.service_date) as text), ',' order by e.service_key, e.episode_id), '')
+         from {{ ref('int_intervention_episodes') }} as e)
+        || '|' || (select coalesce(string_agg(cast(b as text), ',' order by cast(b as text)), '')
+                   from {{ ref('age_bands') }} as b)
+        || '|' || (select coalesce(string_agg(cast(b as text), ',' order by cast(b as text)), '')
+                   from {{ ref('outcome_prior_spell_bands') }} as b)
+        || '|' || (select coalesce(string_agg(cast(w as text), ',' order by cast(w as text)), '')
+                   from {{ ref('outcome_windows') }} as w)
+        || '|' || cast({{ interventions_setting('control_exclusion_days') }} as text)
+        || '|' || '{{ code | join(",") }}'
+    ) as shared_fp
+)
+
+select
+    coalesce(c.employer_org_number, p.employer_org_number) as employer_org_number,
+    coalesce(c.person_key, p.person_key) as person_key,
+    c.person_key is not null as has_inputs,
+    c.person_fp,
+    sh.shared_fp,
+    cast({{ as_of_date() }} as date) as as_of_date,
+    pn.as_of_date as previous_as_of_date,
+    coalesce(c.sick_since_previous, false) as sick_since_previous,
+    coalesce(
+        sh.shared_fp is distinct from pn.shared_fp or {{ as_of_date() }} < pn.as_of_date, true
+    ) as everyone_dirty,
+    coalesce(
+        c.person_fp is distinct from p.person_fp
+        or sh.shared_fp is distinct from pn.shared_fp
+        or {{ as_of_date() }} < pn.as_of_date,
+        true
+    ) as is_dirty
+from current_inputs as c
+full outer join previous as p
+    on p.employer_org_number = c.employer_org_number and p.person_key = c.person_key
+cross join shared as sh
+cross join previous_night as pn

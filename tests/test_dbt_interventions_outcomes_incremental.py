@@ -1,0 +1,134 @@
+"""The outcome models are incremental per person and still equal a full refresh, night after night.
+
+World: the one of test_dbt_interventions_outcomes (as-of 2024-06-30 on night 1). int_outcome_subjects and
+int_outcome_window_metrics recompute only the persons int_outcome_person_changes marks dirty, and the window
+metrics also the windows that were still open on the previous as-of date. After each night the two models and
+fct_intervention_outcomes must equal a full refresh as of the same date, row for row.
+- Before night 1, T12 falls ill from 2024-06-25 until further notice (an open sick-leave period: the spell has
+  no end date on either night, so T12 is not dirty, but is sick on the days in between).
+- Night 2 (as-of 2024-08-15): C1 gets a new spell in a late file (a later batch), and C3 moves to the school
+  sector in a personnel re-delivery: only C1 and C3 are dirty. T12's 90-day window (first service 2024-05-01)
+  ends on 2024-07-29, between the two nights: it becomes complete, and its sick days grow from 6 to 35 although
+  T12's inputs did not change.
+- Night 3 (as-of 2024-09-30): a new invoice starts an episode for C2 (a new index month, and C2 leaves the
+  comparison pool around it): the episodes changed, so everyone is recomputed.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+from tests.test_dbt_interventions_outcomes import _world
+from tests.test_dbt_interventions_support import (
+    EMPLOYER_1,
+    PROVIDER_A,
+    Invoice,
+    Line,
+    insert_invoice,
+    pkey,
+    rows,
+    run_dbt,
+)
+
+SELECT = ("--select", "+fct_intervention_outcomes", "+int_outcome_person_state", "path:seeds/interventions",
+          "--exclude", "test_name:relationships")
+TABLES = ("intermediate.int_outcome_subjects", "intermediate.int_outcome_window_metrics",
+          "marts.fct_intervention_outcomes")
+
+
+def _build(url: str, target: Path, as_of: str, *extra: str) -> None:
+    r = run_dbt(url, target, "build", *SELECT, *extra, as_of=as_of)
+    assert r.returncode == 0, r.stdout[-4000:]
+
+
+def _snapshot(url: str) -> dict[str, list[str]]:
+    with psycopg.connect(url) as conn:
+        return {t: [r[0] for r in conn.execute(f"select x::text from {t} as x order by 1")] for t in TABLES}
+
+
+def _changes(url: str) -> tuple[set[str], bool]:
+    got = rows(url, "select person_key, is_dirty, everyone_dirty from intermediate.int_outcome_person_changes")
+    return {r["person_key"] for r in got if r["is_dirty"]}, all(r["everyone_dirty"] for r in got)
+
+
+def _equals_full_refresh(url: str, target: Path, as_of: str) -> dict[str, list[str]]:
+    incremental = _snapshot(url)
+    _build(url, target, as_of, "--full-refresh")
+    full = _snapshot(url)
+    for t in TABLES:
+        assert incremental[t] == full[t], f"{t}: incremental differs from a full refresh as of {as_of}"
+    return incremental
+
+
+def _new_batch(conn: psycopg.Connection, entity: str, name: str) -> int:
+    return conn.execute(
+        """insert into audit.batches (source, entity, file_name, file_sha256, delivery_key, employer_org_number,
+               status) values ('payroll', %s, %s, %s, %s, %s, 'loaded') returning batch_id""",
+        (entity, f"{name}.csv", os.urandom(16).hex(), name, EMPLOYER_1),
+    ).fetchone()[0]
+
+
+def _absence(conn: psycopg.Connection, batch: int, name: str, start: str, end: str | None) -> None:
+    conn.execute(
+        """insert into raw.payroll_absence (batch_id, line_no, employer_org_number, person_key, employment_id,
+               absence_cause_code, absence_category, cause_is_known, from_date, to_date, extent_pct)
+           values (%s, 2, %s, %s, %s, 'SJK', 'sick_leave', true, %s, %s, 100)""",
+        (batch, EMPLOYER_1, pkey(name), f"E-{name}", start, end),
+    )
+
+
+def _night_2_data(url: str) -> None:
+    with psycopg.connect(url) as conn:
+        _absence(conn, _new_batch(conn, "absence", "franvaro_late"), "C1", "2024-07-01", "2024-07-05")
+        pb = _new_batch(conn, "personnel", "personal_c3")
+        conn.execute(
+            """insert into raw.payroll_personnel (batch_id, line_no, employer_org_number, person_key, birth_year,
+                   sex, employment_id, org_unit_code, org_unit_name, sector, occupation, employment_rate_pct,
+                   weekly_hours, employment_start, employment_end)
+               values (%s, 2, %s, %s, 1980, 'K', 'E-C3b', 'U2', 'Enhet 2', 'school', 'Lärare', 100, 40,
+                       '2024-07-01', null)""",
+            (pb, EMPLOYER_1, pkey("C3")),
+        )
+        conn.commit()
+
+
+def test_outcome_models_incremental_equal_full_refresh(warehouse: str, tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    _world(warehouse)
+    with psycopg.connect(warehouse) as conn:
+        _absence(conn, _new_batch(conn, "absence", "franvaro_open"), "T12", "2024-06-25", None)
+        conn.commit()
+
+    _build(warehouse, target, "2024-06-30")
+    dirty, everyone = _changes(warehouse)
+    assert everyone and len(dirty) == 24  # no previous state: all 24 employees
+    first = _equals_full_refresh(warehouse, target, "2024-06-30")
+    t12 = rows(warehouse, "select follow_up_complete, sick_days_after from marts.fct_intervention_outcomes "
+                          "where person_key = %s and window_days = 90", (pkey("T12"),))
+    assert [(r["follow_up_complete"], r["sick_days_after"]) for r in t12] == [(False, 6)]
+
+    _night_2_data(warehouse)
+    _build(warehouse, target, "2024-08-15")
+    assert _changes(warehouse) == ({pkey("C1"), pkey("C3")}, False)
+    night2 = _equals_full_refresh(warehouse, target, "2024-08-15")
+    assert night2["intermediate.int_outcome_window_metrics"] != first["intermediate.int_outcome_window_metrics"]
+    t12 = rows(warehouse, "select follow_up_complete, sick_days_after from marts.fct_intervention_outcomes "
+                          "where person_key = %s and window_days = 90", (pkey("T12"),))
+    assert [(r["follow_up_complete"], r["sick_days_after"]) for r in t12] == [(True, 35)]
+
+    with psycopg.connect(warehouse) as conn:
+        insert_invoice(conn, Invoice("A-103", PROVIDER_A, EMPLOYER_1, date(2024, 9, 30),
+                                     [Line(1400, date(2024, 9, 1), "C2", "SS01")]))
+        conn.commit()
+    _build(warehouse, target, "2024-09-30")
+    dirty, everyone = _changes(warehouse)
+    assert everyone and len(dirty) == 24
+    night3 = _equals_full_refresh(warehouse, target, "2024-09-30")
+    subjects = rows(warehouse, "select subject_type, index_date from intermediate.int_outcome_subjects "
+                               "where person_key = %s and index_date = '2024-09-01'", (pkey("C2"),))
+    assert [r["subject_type"] for r in subjects] == ["episode"]
+    assert len(night3["intermediate.int_outcome_subjects"]) > len(night2["intermediate.int_outcome_subjects"])
