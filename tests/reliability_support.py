@@ -17,9 +17,10 @@ import psycopg
 # previous night's marts as the rollback copy, so it is compared separately where it matters.
 EXCLUDED_SCHEMAS = ("audit", "marts_build", "pg_catalog", "information_schema", "pg_toast")
 # What the incremental build found changed since the previous night (is_dirty, previous_as_of_date, and the first
-# month each changed person's month hours were recomputed from): a record of the run, like audit, so a second
-# identical night legitimately differs there. Its state table is compared.
-EXCLUDED_TABLES = ("intermediate.int_payroll_person_changes", "intermediate.int_month_hours_changes")
+# month each changed person's month hours were recomputed from; the same for the outcome models): a record of the
+# run, like audit, so a second identical night legitimately differs there. Their state tables are compared.
+EXCLUDED_TABLES = ("intermediate.int_payroll_person_changes", "intermediate.int_month_hours_changes",
+                   "intermediate.int_outcome_person_changes")
 DEMO_END = dt.date(2024, 12, 31)
 DEMO_EMPLOYEES = 150
 DEMO_SEED = 42

@@ -118,6 +118,10 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
                     sick(EMP_A, "pk_p1", "E1", "2024-04-22", "2024-04-23"),
                     sick(EMP_A, "pk_p2", "E2", "2024-04-20", None),
                     sick(EMP_A, "pk_w3", "EW3", "2024-04-01", "2024-04-30"),  # 30 days: not long-term
+                    # w4: a repeated-absence signal on May 27, inside night 2's look-back; w4 never changes
+                    sick(EMP_A, "pk_w4", "EW4", "2024-05-17", "2024-05-17"),
+                    sick(EMP_A, "pk_w4", "EW4", "2024-05-22", "2024-05-22"),
+                    sick(EMP_A, "pk_w4", "EW4", "2024-05-27", "2024-05-27"),
                 ],
             )
             b = add_batch(conn, "payroll", "absence", "abs_2.csv", EMP_A)
@@ -172,7 +176,7 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         incremental = _snapshot(url)
         incremental_int = _intermediate(url)
         # p1: new and corrected rows; p2: a spell open on night 1; w1: changed hours; w2, w3: rows added; the
-        # other seven: untouched
+        # other seven (w4 with a signal inside the look-back among them): untouched
         assert _dirty(url) == {"pk_p1", "pk_p2", "pk_w1", "pk_w2", "pk_w3"}
         assert _dirty(url, "is_schedule_dirty") == {"pk_w1"}  # new absence rows leave a calendar alone
         assert _sick_days_from(url) == {"pk_p2": D("2024-05-31")}  # the others changed: all their days
@@ -224,6 +228,9 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
     assert (late["first_reported_on"], late["evaluated_on"]) == (D("2024-06-30"), D("2024-06-30"))
     on_time = by_key[("repeated_3_in_183", D("2024-05-28"))]
     assert on_time["first_reported_on"] == D("2024-06-30")  # delivered (corrected) after night 1 too
+    # w4 did not change: its signal in the look-back is kept from night 1, not recomputed (nor withdrawn)
+    kept = [s for s in incremental["fct_absence_signals"] if s["person_key"] == "pk_w4"]
+    assert [(s["signal_date"], s["evaluated_on"]) for s in kept] == [(D("2024-05-27"), D("2024-05-31"))]
     frozen = by_key[("repeated_3_in_183", D("2024-03-04"))]
     assert (frozen["first_reported_on"], frozen["evaluated_on"]) == (D("2024-03-04"), D("2024-05-31"))
     assert by_key[("long_spell_day_60", D("2024-06-18"))]["first_reported_on"] == D(

@@ -18,9 +18,11 @@
 -- consumes this one, so a night that fails half-way leaves it unchanged and the next night recomputes both.
 {%- set code = [] %}
 {%- if execute %}
-    {#- the SQL of the intermediate sick-leave models: a changed model recomputes everyone, like a changed rule -#}
+    {#- the SQL of the intermediate sick-leave models and of the signals (also incremental per person): a changed
+        model recomputes everyone, like a changed rule -#}
     {%- for node in graph.nodes.values() | sort(attribute='unique_id') %}
-        {%- if node.resource_type == 'model' and node.fqn[:3] == ['frisk', 'intermediate', 'sick_leave'] %}
+        {%- if node.resource_type == 'model' and (node.fqn[:3] == ['frisk', 'intermediate', 'sick_leave']
+                                                   or node.name == 'fct_absence_signals') %}
             {%- do code.append(node.name ~ ':' ~ node.checksum.checksum) %}
         {%- endif %}
     {%- endfor %}
@@ -90,7 +92,7 @@ employer_first_month as (
 ),
 
 rules as (
-    -- the seeds the intermediate sick-leave models read: a changed rule recomputes everyone
+    -- the seeds the intermediate sick-leave models and the signals read: a changed rule recomputes everyone
     select md5(
         (select coalesce(string_agg(cast(c as text), ',' order by cast(c as text)), '')
          from {{ ref('absence_causes') }} as c)
@@ -100,6 +102,8 @@ rules as (
                    from {{ ref('sick_leave_parameters') }} as p)
         || '|' || (select coalesce(string_agg(cast(m as text), ',' order by cast(m as text)), '')
                    from {{ ref('long_spell_milestones') }} as m)
+        || '|' || (select coalesce(string_agg(cast(r as text), ',' order by cast(r as text)), '')
+                   from {{ ref('repeated_absence_rules') }} as r)
         || '|' || '{{ code | join(",") }}'
     ) as rules_fp
 ),

@@ -4,21 +4,28 @@
         unique_key='signal_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        post_hook="{% if is_incremental() %}delete from {{ this }} where signal_date >= {{ sick_leave_lookback_start() }} and evaluated_on <> {{ as_of_date() }}{% endif %}"
+        post_hook="{% if is_incremental() %}delete from {{ this }} as t where t.signal_date >= {{ sick_leave_lookback_start() }} and t.evaluated_on <> {{ as_of_date() }} and {{ is_changed_person('t') }}{% endif %}"
     )
 }}
+-- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Early signals HR acts on each morning: one row per person, date and rule that fired, up to the as-of date
 -- (the night the build runs for; FRISK_AS_OF_DATE pins it for re-runs).
 --   repeated_short_term: a finished spell of at most max_spell_days makes the person's count of such spells
 --     that started within window_days reach `occasions` (seed repeated_absence_rules, valid on the signal date);
 --     it fires on that spell's last day, the first day it is known to be short.
 --   long_spell: a spell reaches a milestone day with raises_signal (seed long_spell_milestones).
--- Incremental: each night every signal dated from the look-back start on is recomputed and merged on
--- signal_id; the post-hook removes signals in that window that no longer fire (a corrected delivery), so the
--- table equals a full refresh. first_reported_on keeps the night a signal was first reported (new tonight:
--- first_reported_on = as-of date); a full refresh cannot know that history and uses the signal date.
+-- Incremental: each night the signals of the persons int_payroll_person_changes marks dirty, dated from the
+-- look-back start on, are recomputed and merged on signal_id; the post-hook removes their signals in that window
+-- that no longer fire (a corrected delivery), so the table equals a full refresh. Everyone else's spells did not
+-- change and none of them runs past the previous as-of date (an open period makes a person dirty), so their
+-- signals cannot change; a changed signal rule or a change of this model's code makes everyone dirty (the rules
+-- fingerprint). first_reported_on keeps the night a signal was first reported (new tonight: first_reported_on =
+-- as-of date); a full refresh cannot know that history and uses the signal date.
 with spells as (
-    select * from {{ ref('int_sick_spells') }}
+    select * from {{ ref('int_sick_spells') }} as s
+    {%- if is_incremental() %}
+    where {{ is_changed_person('s') }}
+    {%- endif %}
 ),
 
 short_spells as (
@@ -71,6 +78,9 @@ long_spells as (
         cast(null as date) as window_start_date
     from {{ ref('int_sick_spell_milestones') }} as m
     where m.raises_signal
+    {%- if is_incremental() %}
+        and {{ is_changed_person('m') }}
+    {%- endif %}
 ),
 
 signals as (
