@@ -25,41 +25,49 @@ settled as (
     from {{ ref('int_invoice_settlements') }}
 ),
 
-spells as (
-    select employer_org_number, person_key, start_date, end_date
+-- each person's spells and signals as arrays, aggregated once: a service's context is a scan of its own person's
+-- few elements. Joining every service to every earlier spell and signal of the person and grouping the result
+-- (2.8 million rows at 50,000 employees x 5 years, sorted on disk) took 9 s; nothing is grouped per service here.
+person_spells as (
+    select employer_org_number, person_key, array_agg(start_date) as start_dates, array_agg(end_date) as end_dates
     from {{ ref('fct_sick_spells') }}
+    group by employer_org_number, person_key
+),
+
+person_signals as (
+    select
+        employer_org_number,
+        person_key,
+        array_agg(signal_date) as signal_dates,
+        array_agg(signal_type) as signal_types,
+        array_agg(rule_id) as rule_ids
+    from {{ ref('fct_absence_signals') }}
+    group by employer_org_number, person_key
 ),
 
 context as (
-    select
-        s.service_key,
-        count(sp.start_date) filter (
-            where sp.start_date between s.service_date - 365 and s.service_date
-        ) as spells_last_365_days,
-        bool_or(sp.start_date <= s.service_date
-                and (sp.end_date is null or sp.end_date >= s.service_date)) as on_sick_leave,
-        max(least(coalesce(sp.end_date, s.service_date), s.service_date)) filter (
-            where sp.start_date <= s.service_date
-        ) as last_sick_day
+    select s.service_key, cx.spells_last_365_days, cx.on_sick_leave, cx.last_sick_day,
+           sg.last_signal_date, sg.last_signal_type
     from services as s
-    left join spells as sp
-        on sp.employer_org_number = s.employer_org_number
-        and sp.person_key = s.person_key
-        and sp.start_date <= s.service_date
-    group by s.service_key
-),
-
-signals as (
-    select
-        s.service_key,
-        max(sg.signal_date) as last_signal_date,
-        (array_agg(sg.signal_type order by sg.signal_date desc, sg.signal_type desc, sg.rule_id))[1] as last_signal_type
-    from services as s
-    inner join {{ ref('fct_absence_signals') }} as sg
-        on sg.employer_org_number = s.employer_org_number
-        and sg.person_key = s.person_key
-        and sg.signal_date between s.service_date - 365 and s.service_date
-    group by s.service_key
+    left join person_spells as ps
+        on ps.employer_org_number = s.employer_org_number and ps.person_key = s.person_key
+    left join person_signals as pg
+        on pg.employer_org_number = s.employer_org_number and pg.person_key = s.person_key
+    cross join lateral (
+        select
+            count(*) filter (where sp.start_date >= s.service_date - 365) as spells_last_365_days,
+            bool_or(sp.end_date is null or sp.end_date >= s.service_date) as on_sick_leave,
+            max(least(coalesce(sp.end_date, s.service_date), s.service_date)) as last_sick_day
+        from unnest(ps.start_dates, ps.end_dates) as sp (start_date, end_date)
+        where sp.start_date <= s.service_date
+    ) as cx
+    left join lateral (
+        select x.signal_date as last_signal_date, x.signal_type as last_signal_type
+        from unnest(pg.signal_dates, pg.signal_types, pg.rule_ids) as x (signal_date, signal_type, rule_id)
+        where x.signal_date between s.service_date - 365 and s.service_date
+        order by x.signal_date desc, x.signal_type desc, x.rule_id
+        limit 1
+    ) as sg on true
 )
 
 select
@@ -85,9 +93,9 @@ select
     cast(s.sex as text) as sex,
     cast(coalesce(cx.spells_last_365_days, 0) as integer) as spells_last_365_days,
     cast(s.service_date - cx.last_sick_day as integer) as days_since_last_spell,
-    cast(sg.last_signal_date is not null as boolean) as signal_fired_last_365_days,
-    cast(sg.last_signal_date as date) as last_signal_date,
-    cast(sg.last_signal_type as text) as last_signal_type,
+    cast(cx.last_signal_date is not null as boolean) as signal_fired_last_365_days,
+    cast(cx.last_signal_date as date) as last_signal_date,
+    cast(cx.last_signal_type as text) as last_signal_type,
     cast(coalesce(cx.on_sick_leave, false) as boolean) as on_sick_leave
 from services as s
 left join credits as c on c.service_key = s.service_key
@@ -96,4 +104,3 @@ left join settled as st
     and st.settles_invoice_number = s.settles_invoice_number
 left join {{ ref('int_intervention_episodes') }} as e on e.service_key = s.service_key
 left join context as cx on cx.service_key = s.service_key
-left join signals as sg on sg.service_key = s.service_key
