@@ -3,6 +3,7 @@
 -- depends_on: {{ ref('int_sick_spell_milestones') }}
 -- depends_on: {{ ref('int_sick_leave_month_groups') }}
 -- depends_on: {{ ref('int_key_figure_groups') }}
+-- depends_on: {{ ref('int_employer_month_totals') }}
 -- The input fingerprints tonight's build consumed, one row per employer and person: what
 -- int_payroll_person_changes compares the next night against. Built last (after every incremental sick-leave
 -- model, by the depends_on above), so it only advances when all of them succeeded.

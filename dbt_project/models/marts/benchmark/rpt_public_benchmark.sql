@@ -13,14 +13,8 @@ with employers as (
 ),
 
 own_month as (
-    select
-        employer_org_number,
-        month_start,
-        count(distinct person_key) as employees,
-        sum(sick_hours) as sick_hours,
-        sum(scheduled_hours) as scheduled_hours
-    from {{ ref('int_employment_month_hours') }}
-    group by employer_org_number, month_start
+    select employer_org_number, month_start, employees, sick_hours, scheduled_hours
+    from {{ ref('int_employer_month_totals') }}
 ),
 
 own_month_rolling as (

@@ -1,0 +1,24 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}{{ delete_changed_employer_months('month_start') }}{% endif %}",
+    post_hook="analyze {{ this }}"
+) }}
+-- depends_on: {{ ref('int_payroll_person_changes') }}
+-- depends_on: {{ ref('int_month_hours_changes') }}
+-- Sick leave per employer and month (rpt_public_benchmark's own figures): employees (distinct persons with a
+-- schedule), scheduled and sick hours. Incremental per employer and month like int_sick_leave_month_groups, and
+-- for the same reason not summed from it: a person in two org units that month counts once here.
+select
+    h.employer_org_number,
+    h.month_start,
+    count(distinct h.person_key) as employees,
+    sum(h.sick_hours) as sick_hours,
+    sum(h.scheduled_hours) as scheduled_hours
+from {{ ref('int_employment_month_hours') }} as h
+{%- if is_incremental() %}
+inner join {{ employer_months_from() }} as w
+    on w.employer_org_number = h.employer_org_number and h.month_start >= w.month_from
+{%- endif %}
+group by h.employer_org_number, h.month_start
