@@ -28,6 +28,17 @@
 {%- endmacro %}
 
 
+{#- An aggregate: a fingerprint of the raw rows of `alias` (identified by batch_id and line_no) that match
+    `condition`, null when none do. A count and a sum of 64-bit hashes, so equal sets give equal values whatever
+    their order: unlike an md5 of the sorted list it needs no sort, and a million rows hash-aggregate per person. -#}
+{% macro raw_rows_fingerprint(alias, condition='true') -%}
+    case when count(*) filter (where {{ condition }}) > 0
+        then count(*) filter (where {{ condition }}) || ':'
+             || sum(hashint8extended({{ alias }}.line_no, {{ alias }}.batch_id)) filter (where {{ condition }})
+    end
+{%- endmacro %}
+
+
 {#- Written as an uncorrelated IN: a semi-join in a WHERE clause, a hashed subplan under OR (a delete). -#}
 {#- `flag`: is_dirty (any input of the person changed) or is_schedule_dirty (only their working-day calendar). -#}
 {% macro is_changed_person(alias, flag='is_dirty') -%}

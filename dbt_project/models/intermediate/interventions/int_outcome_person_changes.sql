@@ -64,7 +64,7 @@ spells as (
                    order by sp.start_date, sp.end_date) as spells_text,
         coalesce(bool_or(sp.start_date <= {{ as_of_date() }}
                          and coalesce(sp.end_date, date 'infinity') > pn.as_of_date), false) as sick_since_previous
-    from {{ ref('fct_sick_spells') }} as sp
+    from {{ ref('int_sick_spells') }} as sp
     cross join previous_night as pn
     group by sp.employer_org_number, sp.person_key
 ),

@@ -100,7 +100,7 @@ attributes as (
 -- not a join of every subject to every spell of the person that is then grouped per subject
 person_spells as (
     select employer_org_number, person_key, array_agg(start_date) as start_dates
-    from {{ ref('fct_sick_spells') }} as sp
+    from {{ ref('int_sick_spells') }} as sp
     {%- if only_changed %}
     where {{ is_changed_outcome_person('sp') }}
     {%- endif %}

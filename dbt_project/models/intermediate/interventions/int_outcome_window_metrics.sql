@@ -35,7 +35,7 @@ person_spells as (
         person_key,
         array_agg(start_date) as start_dates,
         array_agg(end_date) as end_dates
-    from {{ ref('fct_sick_spells') }} as sp
+    from {{ ref('int_sick_spells') }} as sp
     {%- if not summary.everyone %}
     where exists (select 1 from subjects as s
                   where s.employer_org_number = sp.employer_org_number and s.person_key = sp.person_key)

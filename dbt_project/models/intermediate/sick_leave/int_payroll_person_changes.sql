@@ -57,15 +57,18 @@ absence as (
     select
         a.employer_org_number,
         a.person_key,
-        md5(string_agg(a.batch_id || ':' || a.line_no, ',' order by a.batch_id, a.line_no)) as absence_fp,
+        -- the set of (batch_id, line_no) as a count and a sum of 64-bit hashes: equal sets give equal values, and
+        -- unlike an ordered md5 of the list it needs no sort of the million rows (a hash aggregate: 5.0 s -> 3.5 s
+        -- at 50,000 x 5 years)
+        {{ raw_rows_fingerprint('a') }} as absence_fp,
         max(a.batch_id) as absence_max_batch,
         -- only sick leave runs on with the as-of date (an open parental leave does not change any sick day)
         max(coalesce(a.to_date, date 'infinity')) filter (where c.is_sick_leave) as absence_open_until,
         -- the rows of the batches the previous night had seen: unchanged when tonight only added later batches
-        md5(string_agg(a.batch_id || ':' || a.line_no, ',' order by a.batch_id, a.line_no)
-            filter (where a.batch_id <= coalesce(p.absence_max_batch, 0))) as kept_fp,
+        {{ raw_rows_fingerprint('a', 'a.batch_id <= coalesce(p.absence_max_batch, 0)') }} as kept_fp,
         min(a.from_date) filter (
-            where c.is_sick_leave and a.batch_id > coalesce(p.absence_max_batch, 0)) as first_added_sick_date
+            where c.is_sick_leave and a.batch_id > coalesce(p.absence_max_batch, 0)) as first_added_sick_date,
+        min(a.from_date) as first_from_date
     from {{ ref('stg_payroll__absence') }} as a
     left join {{ ref('absence_causes') }} as c on c.absence_category = a.absence_category
     left join previous as p on p.employer_org_number = a.employer_org_number and p.person_key = a.person_key
@@ -86,8 +89,8 @@ employments as (
 ),
 
 employer_first_month as (
-    select employer_org_number, cast(date_trunc('month', min(from_date)) as date) as first_month
-    from {{ ref('stg_payroll__absence') }}
+    select employer_org_number, cast(date_trunc('month', min(first_from_date)) as date) as first_month
+    from absence
     group by employer_org_number
 ),
 

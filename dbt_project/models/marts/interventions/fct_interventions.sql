@@ -30,7 +30,7 @@ settled as (
 -- (2.8 million rows at 50,000 employees x 5 years, sorted on disk) took 9 s; nothing is grouped per service here.
 person_spells as (
     select employer_org_number, person_key, array_agg(start_date) as start_dates, array_agg(end_date) as end_dates
-    from {{ ref('fct_sick_spells') }}
+    from {{ ref('int_sick_spells') }}
     group by employer_org_number, person_key
 ),
 
