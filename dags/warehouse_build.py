@@ -112,7 +112,8 @@ def warehouse_build():
         out = dbt_runner.publish(context["run_id"])
         context["outlet_events"][MARTS].extra = {
             "run_id": context["run_id"], "relations": len(out["relations"]),
-            "models_built": build["models_built"], "tests_passed": build["tests_passed"],
+            "models_built": build["models_built"], "models_kept": build["models_kept"],
+            "tests_passed": build["tests_passed"],
             "checks": checked["checks"], "warnings": len(checked["warnings"]),
         }
         print(f"published: {out}")

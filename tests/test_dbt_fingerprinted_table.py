@@ -209,3 +209,16 @@ def test_a_fingerprinted_table_reading_unfingerprinted_inputs_fails_loudly(wareh
            "'view'" in errors["stg_invoices__misuse_view"], errors
     assert "fingerprinted_table stg_invoices__misuse_source reads source payroll_raw.payroll_absence, which has " \
            "no meta.batch_source" in errors["stg_invoices__misuse_source"], errors
+
+
+def test_kept_models_are_counted_apart_from_built_ones() -> None:
+    from frisk.dbt_runner import BuildResult, NodeResult
+
+    nodes = [NodeResult("model.frisk.int_grant_lines", "model", "success", 0.01, None, "KEPT"),
+             NodeResult("model.frisk.int_sick_spells", "model", "success", 1.2, 10, "INSERT 0 10"),
+             NodeResult("seed.frisk.age_bands", "seed", "success", 0.1, 3, "INSERT 3"),
+             NodeResult("test.frisk.unique_x", "test", "pass", 0.1, None, None)]
+    result = BuildResult("r", True, 2.0, nodes)
+    assert (result.models_built, result.models_kept, result.tests_passed) == (2, 1, 1)
+    assert result.as_dict()["models_kept"] == 1
+    assert "kept (inputs unchanged)" in nodes[0].line() and "success" in nodes[1].line()

@@ -60,9 +60,15 @@ class NodeResult:
     rows_affected: int | None
     message: str | None
 
+    @property
+    def kept(self) -> bool:
+        # the fingerprinted_table materialization reports an unchanged model with the message KEPT
+        return self.resource_type == "model" and self.status == "success" and self.message == "KEPT"
+
     def line(self) -> str:
         rows = "" if self.rows_affected is None else f", {self.rows_affected} rows"
-        return f"{self.resource_type:<8} {self.unique_id}: {self.status} in {self.seconds:.2f} s{rows}"
+        status = "kept (inputs unchanged)" if self.kept else self.status
+        return f"{self.resource_type:<8} {self.unique_id}: {status} in {self.seconds:.2f} s{rows}"
 
 
 @dataclass
@@ -76,7 +82,12 @@ class BuildResult:
     @property
     def models_built(self) -> int:
         return sum(1 for n in self.nodes if n.resource_type in ("model", "seed", "snapshot")
-                   and n.status == "success")
+                   and n.status == "success" and not n.kept)
+
+    @property
+    def models_kept(self) -> int:
+        """fingerprinted_table models whose inputs had not changed: kept as they were, nothing ran."""
+        return sum(1 for n in self.nodes if n.kept)
 
     @property
     def tests_passed(self) -> int:
@@ -92,7 +103,7 @@ class BuildResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "success": self.success, "seconds": round(self.seconds, 3),
-                "models_built": self.models_built, "tests_passed": self.tests_passed,
+                "models_built": self.models_built, "models_kept": self.models_kept, "tests_passed": self.tests_passed,
                 "tests_failed": self.tests_failed, "nodes": len(self.nodes), "message": self.message,
                 "failed": [n.unique_id for n in self.failed_nodes]}
 
@@ -249,9 +260,9 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
     for n in nodes:
         (log.info if n.status in ("success", "pass", "skipped", "no-op") else log.warning)("dbt %s", n.line())
     _record(url, result)
-    log.info("dbt build %s: %d nodes, %d models/seeds built, %d tests passed, %d failed, %.1f s",
-             "succeeded" if success else "FAILED", len(nodes), result.models_built, result.tests_passed,
-             result.tests_failed, result.seconds)
+    log.info("dbt build %s: %d nodes, %d models/seeds built, %d kept (inputs unchanged), %d tests passed, "
+             "%d failed, %.1f s", "succeeded" if success else "FAILED", len(nodes), result.models_built,
+             result.models_kept, result.tests_passed, result.tests_failed, result.seconds)
     return result
 
 
