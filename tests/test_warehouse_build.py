@@ -88,7 +88,8 @@ def test_a_failing_mart_check_leaves_the_previous_marts(warehouse: str, home: Pa
     seed_world(warehouse)
     target = tmp_path / "target"
     assert all(r["outcome"] == "passed" for r in gate_new_batches("n1", as_of="2025-01-15", build_docs=False))
-    assert dbt_runner.build_aside("n1", as_of="2025-01-15", warehouse_url=warehouse, target_path=target).success
+    first = dbt_runner.build_aside("n1", as_of="2025-01-15", warehouse_url=warehouse, target_path=target)
+    assert first.success and first.full_refresh  # nothing published yet: a full refresh
     assert check_marts(dbt_runner.BUILD_SCHEMA, "n1", build_docs=False).success
     dbt_runner.publish("n1")
     before = marts_snapshot(warehouse)
@@ -107,7 +108,7 @@ def test_a_failing_mart_check_leaves_the_previous_marts(warehouse: str, home: Pa
         conn.execute("update audit.batches set delivery_key = %s where batch_id = %s",
                      ("personal_2120009903_2024.csv", b))  # a corrected re-delivery of the first file
     build = dbt_runner.build_aside("n2", as_of="2025-01-15", warehouse_url=warehouse, target_path=target)
-    assert build.success
+    assert build.success and not build.full_refresh  # the project n1 published: incremental
     check = check_marts(dbt_runner.BUILD_SCHEMA, "n2", build_docs=True)
     assert not check.success
     assert any("pnr_shaped__org_unit_code" in m for m in check.critical_failed)

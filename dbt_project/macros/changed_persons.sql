@@ -98,6 +98,12 @@
 {%- endmacro %}
 
 
+{#- first_open_month() as a literal, read when the model runs (for an index range on a date). -#}
+{% macro first_open_month_literal() -%}
+    cast(date_trunc('month', {{ previous_as_of_literal() }} + 1) as date)
+{%- endmacro %}
+
+
 {#- Month-level models (int_employment_month_hours and the aggregates on it) recompute, per person, the months from
     int_month_hours_changes.month_from on, and everyone's months from first_open_month() on (their scheduled
     hours grew by the new days). The first month recomputed for a person: -#}

@@ -12,11 +12,15 @@ Why build aside: BI users only ever see a complete night, and a failed build or 
 marts in place. After a publish the build schema holds the previous marts (a rollback is one more swap).
 Incremental marts: the build schema is reset before each build to copies of the published incremental tables
 (named by the previous build's manifest), so an incremental model continues from what BI users see.
+After a deploy (the dbt project differs from the last published build's, project_fingerprint()) the night runs
+as a full refresh: an incremental model whose code changed may have new columns or indexes that dbt's
+incremental runs never add, and recomputing everyone incrementally would cost more than a full refresh anyway.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -78,6 +82,7 @@ class BuildResult:
     seconds: float
     nodes: list[NodeResult] = field(default_factory=list)
     message: str | None = None
+    full_refresh: bool = False
 
     @property
     def models_built(self) -> int:
@@ -103,7 +108,8 @@ class BuildResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "success": self.success, "seconds": round(self.seconds, 3),
-                "models_built": self.models_built, "models_kept": self.models_kept, "tests_passed": self.tests_passed,
+                "full_refresh": self.full_refresh, "models_built": self.models_built,
+                "models_kept": self.models_kept, "tests_passed": self.tests_passed,
                 "tests_failed": self.tests_failed, "nodes": len(self.nodes), "message": self.message,
                 "failed": [n.unique_id for n in self.failed_nodes]}
 
@@ -212,11 +218,51 @@ def prepare_build_schema(conninfo: str, target_path: Path) -> list[str]:
     return copied
 
 
-def _start_build(conn: psycopg.Connection, run_id: str) -> None:
+# What a deploy changes: the files dbt reads to build (not target/, logs/ or installed packages).
+_PROJECT_PARTS = ("dbt_project.yml", "models", "macros", "seeds", "tests", "snapshots", "analyses")
+
+
+def _project_files(project_dir: Path) -> Iterator[Path]:
+    for part in _PROJECT_PARTS:
+        root = project_dir / part
+        if root.is_file():
+            yield root
+        elif root.is_dir():
+            yield from sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """sha256 over the relative path and content of every file of the dbt project that shapes a build."""
+    digest = hashlib.sha256()
+    for path in _project_files(project_dir):
+        digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def deploy_since_last_publish(conn: psycopg.Connection, fingerprint: str) -> str | None:
+    """Why an incremental night must be a full refresh instead, or None: the last published build ran another
+    dbt project (a deploy since), or none is known."""
+    row = conn.execute(
+        """select run_id, project_fingerprint from audit.builds where status = 'published'
+           order by finished_at desc nulls last, started_at desc limit 1""").fetchone()
+    if row is None:
+        return "no published build yet"
+    if row[1] is None:
+        return f"the last published build ({row[0]}) recorded no dbt project fingerprint"
+    if row[1] != fingerprint:
+        return f"the dbt project changed since the last published build ({row[0]}): a deploy"
+    return None
+
+
+def _start_build(conn: psycopg.Connection, run_id: str, fingerprint: str | None = None,
+                 full_refresh: bool | None = None) -> None:
     conn.execute(
-        """insert into audit.builds (run_id) values (%s)
+        """insert into audit.builds (run_id, project_fingerprint, full_refresh) values (%s, %s, %s)
            on conflict (run_id) do update set started_at = now(), finished_at = null, status = 'running',
-               models_built = null, tests_passed = null, tests_failed = null, message = null""", (run_id,))
+               models_built = null, tests_passed = null, tests_failed = null, message = null,
+               project_fingerprint = excluded.project_fingerprint, full_refresh = excluded.full_refresh""",
+        (run_id, fingerprint, full_refresh))
     conn.execute("delete from audit.dbt_nodes where run_id = %s", (run_id,))  # an Airflow retry starts over
 
 
@@ -233,8 +279,14 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
     url = warehouse_url or server_url("warehouse")
     target = target_path or default_target_path()
     started = time.monotonic()
+    fingerprint = project_fingerprint(project_dir)
     with psycopg.connect(url) as conn:
-        _start_build(conn, run_id)
+        reason = None if full_refresh else deploy_since_last_publish(conn, fingerprint)
+        if reason:
+            log.warning("dbt build: %s, so this night is a full refresh (incremental models rebuilt from raw)",
+                        reason)
+            full_refresh = True
+        _start_build(conn, run_id, fingerprint, full_refresh)
     if full_refresh:
         with psycopg.connect(url) as conn:
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(BUILD_SCHEMA)))
@@ -256,7 +308,7 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
         failed = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
         message = "dbt build failed: " + "; ".join(f"{n.unique_id}: {n.status}" for n in failed[:10])
     result = BuildResult(run_id=run_id, success=success, seconds=time.monotonic() - started, nodes=nodes,
-                         message=message)
+                         message=message, full_refresh=full_refresh)
     for n in nodes:
         (log.info if n.status in ("success", "pass", "skipped", "no-op") else log.warning)("dbt %s", n.line())
     _record(url, result)

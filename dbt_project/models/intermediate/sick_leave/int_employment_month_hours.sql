@@ -2,7 +2,6 @@
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- depends_on: {{ ref('int_month_hours_changes') }}
 -- depends_on: {{ ref('int_employments') }}
--- depends_on: {{ ref('stg_payroll__absence') }}
 -- Scheduled and sick hours per employment and month, with the person's attributes: the one base that the
 -- monthly fact and the annual key figures aggregate, so both add up the same hours. Only employments with a
 -- schedule (the key-figure population). Long-term = hours in spells of long_term_min_days+ consecutive days
@@ -50,11 +49,22 @@ scheduled as (
 ),
 
 -- the days of the months recomputed tonight, before they are matched to their spells (materialized: inlined, the
--- planner joined all 5.7 million days at 50,000 employees x 5 years to their spells first and filtered after)
+-- planner joined all 5.7 million days at 50,000 employees x 5 years to their spells first and filtered after).
+-- Everyone's days from the first open month on, through the date index, then the dirty persons' earlier ones:
+-- one condition over both scanned all 5.7 million days (2.6 s of this model's 6.3 s).
 sick_days as materialized (
     select d.*
     from {{ ref('int_sick_leave_days') }} as d
-    {{- changed_person_months('d', 'absence_date') }}
+    {%- if is_incremental() %}
+    where d.absence_date >= {{ first_open_month_literal() }}
+    union all
+    select d.*
+    from {{ ref('int_sick_leave_days') }} as d
+    inner join {{ ref('int_month_hours_changes') }} as mc
+        on mc.employer_org_number = d.employer_org_number and mc.person_key = d.person_key
+    where d.absence_date >= mc.month_from
+      and d.absence_date < coalesce({{ first_open_month_literal() }}, date 'infinity')  -- null: no previous night
+    {%- endif %}
 ),
 
 sick as (

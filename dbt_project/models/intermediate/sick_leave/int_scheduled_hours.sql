@@ -1,7 +1,6 @@
 {{ config(**person_incremental(['employer_org_number', 'employment_id', 'work_date'], "delete_changed_persons(flag='is_schedule_dirty', also=scheduled_days_after_previous_night())")) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- depends_on: {{ ref('int_employments') }}
--- depends_on: {{ ref('stg_payroll__absence') }}
 -- The calendar of scheduled (ordinary) working hours: one row per employment with a schedule and working day
 -- (Monday-Friday), weekly_hours / 5 each (macros/scheduled_calendar.sql defines the calendar). This is what
 -- turns "dates and extent" into sick hours when an export gives no hours (int_sick_leave_days).

@@ -1,0 +1,57 @@
+"""A deploy makes the next night a full refresh: the dbt project a build ran is fingerprinted, and an incremental
+night whose project differs from the last published build's runs as a full refresh instead (changed incremental
+models may have new columns or indexes that dbt's incremental runs never add)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import psycopg
+
+from frisk import dbt_runner
+from frisk.config import DBT_PROJECT_DIR
+
+
+def _copy_project(tmp_path: Path) -> Path:
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    return project
+
+
+def test_project_fingerprint_follows_what_shapes_a_build(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+    before = dbt_runner.project_fingerprint(project)
+    assert before == dbt_runner.project_fingerprint(DBT_PROJECT_DIR)  # the path itself is not part of it
+
+    (project / "target").mkdir(exist_ok=True)
+    (project / "target" / "manifest.json").write_text("{}")
+    (project / "logs").mkdir(exist_ok=True)
+    (project / "logs" / "dbt.log").write_text("a run")
+    assert dbt_runner.project_fingerprint(project) == before  # a run's output is not a deploy
+
+    macro = project / "macros" / "changed_persons.sql"
+    macro.write_text(macro.read_text(encoding="utf-8") + "\n{# a changed macro #}\n", encoding="utf-8")
+    after_macro = dbt_runner.project_fingerprint(project)
+    assert after_macro != before
+
+    seed = next((project / "seeds").rglob("age_bands.csv"))
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert dbt_runner.project_fingerprint(project) not in (before, after_macro)
+
+    model = next((project / "models").rglob("int_sick_spells.sql"))
+    model.rename(model.with_name("int_sick_spells_v2.sql"))  # a renamed file, same content
+    assert dbt_runner.project_fingerprint(project) not in (before, after_macro)
+
+
+def test_an_incremental_night_after_a_deploy_is_a_full_refresh(warehouse: str) -> None:
+    with psycopg.connect(warehouse) as conn:
+        assert dbt_runner.deploy_since_last_publish(conn, "A") == "no published build yet"
+        conn.execute("""insert into audit.builds (run_id, status, finished_at, project_fingerprint)
+                        values ('old', 'published', now() - interval '2 days', null)""")
+        assert "recorded no dbt project fingerprint" in dbt_runner.deploy_since_last_publish(conn, "A")
+        conn.execute("""insert into audit.builds (run_id, status, finished_at, project_fingerprint)
+                        values ('n1', 'published', now() - interval '1 day', 'A'),
+                               ('n2', 'failed', now(), 'B')""")  # a failed build of B is not what BI sees
+        assert dbt_runner.deploy_since_last_publish(conn, "A") is None
+        assert "changed since the last published build (n1)" in dbt_runner.deploy_since_last_publish(conn, "B")
