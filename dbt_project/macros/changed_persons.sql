@@ -50,6 +50,13 @@
 {%- endmacro %}
 
 
+{#- Whether the published marts are behind the last completed build's state (var marts_behind_state, set by
+    frisk.dbt_runner.build_aside): an incremental mart then recomputes every person, not only the dirty ones. -#}
+{% macro marts_behind_state() -%}
+    {{- return((var('marts_behind_state', '') | string | trim | lower) in ('true', '1', 'yes')) -}}
+{%- endmacro %}
+
+
 {#- The as-of date of the last completed build (null before the first one). -#}
 {% macro previous_as_of_date() -%}
     (select max(previous_as_of_date) from {{ ref('int_payroll_person_changes') }})

@@ -83,6 +83,7 @@ class BuildResult:
     nodes: list[NodeResult] = field(default_factory=list)
     message: str | None = None
     full_refresh: bool = False
+    marts_behind_state: bool = False
 
     @property
     def models_built(self) -> int:
@@ -131,7 +132,8 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
 
 def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path: Path | None = None,
                marts_schema: str = BUILD_SCHEMA, as_of: str | None = None,
-               project_dir: Path = DBT_PROJECT_DIR, callbacks: list[Any] | None = None) -> Any:
+               project_dir: Path = DBT_PROJECT_DIR, callbacks: list[Any] | None = None,
+               marts_behind_state: bool = False) -> Any:
     """Run one dbt command in this process; returns dbt's dbtRunnerResult."""
     from dbt.cli.main import dbtRunner
 
@@ -140,6 +142,7 @@ def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path
     env = dbt_environ(warehouse_url or server_url("warehouse"), target)
     env["FRISK_MARTS_SCHEMA"] = marts_schema
     env["FRISK_AS_OF_DATE"] = as_of or os.environ.get("FRISK_AS_OF_DATE", "")
+    env["FRISK_MARTS_BEHIND_STATE"] = "true" if marts_behind_state else ""
     full = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(target), "--log-path", str(target / "logs")]
     with _environ(env):
@@ -255,6 +258,23 @@ def deploy_since_last_publish(conn: psycopg.Connection, fingerprint: str) -> str
     return None
 
 
+def marts_behind_state(conn: psycopg.Connection) -> bool:
+    """Whether a build since the last published one advanced the sick-leave state (int_payroll_person_state)
+    without being published (its mart check failed, or its publish): the incremental marts, copied from the
+    published ones, then lack the changes of persons that are not dirty any more. Read before _start_build,
+    which forgets a retried run's nodes."""
+    return conn.execute(
+        """select exists (
+               select 1
+               from audit.dbt_nodes as n
+               inner join audit.builds as b on b.run_id = n.run_id
+               where n.unique_id = 'model.frisk.int_payroll_person_state' and n.status = 'success'
+                 and b.status <> 'published'
+                 and b.started_at > coalesce(
+                     (select max(p.started_at) from audit.builds as p where p.status = 'published'), '-infinity'))
+        """).fetchone()[0]
+
+
 def _start_build(conn: psycopg.Connection, run_id: str, fingerprint: str | None = None,
                  full_refresh: bool | None = None) -> None:
     conn.execute(
@@ -286,6 +306,10 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
             log.warning("dbt build: %s, so this night is a full refresh (incremental models rebuilt from raw)",
                         reason)
             full_refresh = True
+        behind = not full_refresh and marts_behind_state(conn)
+        if behind:
+            log.warning("dbt build: a build since the last published one was not published; the incremental "
+                        "marts recompute every person's rows in their look-back tonight")
         _start_build(conn, run_id, fingerprint, full_refresh)
     if full_refresh:
         with psycopg.connect(url) as conn:
@@ -298,7 +322,7 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
         args.append("--full-refresh")
     log.info("dbt build (marts into %s, as-of %s, full refresh %s)", BUILD_SCHEMA, as_of or "today", full_refresh)
     res = dbt_invoke(args, warehouse_url=url, target_path=target, marts_schema=BUILD_SCHEMA, as_of=as_of,
-                     project_dir=project_dir, callbacks=[_node_finished])
+                     project_dir=project_dir, callbacks=[_node_finished], marts_behind_state=behind)
     nodes = _collect(res)
     success = bool(res.success) and not any(n.status in ("error", "fail", "runtime error") for n in nodes)
     message = None
@@ -308,7 +332,7 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
         failed = [n for n in nodes if n.status in ("error", "fail", "runtime error")]
         message = "dbt build failed: " + "; ".join(f"{n.unique_id}: {n.status}" for n in failed[:10])
     result = BuildResult(run_id=run_id, success=success, seconds=time.monotonic() - started, nodes=nodes,
-                         message=message, full_refresh=full_refresh)
+                         message=message, full_refresh=full_refresh, marts_behind_state=behind)
     for n in nodes:
         (log.info if n.status in ("success", "pass", "skipped", "no-op") else log.warning)("dbt %s", n.line())
     _record(url, result)

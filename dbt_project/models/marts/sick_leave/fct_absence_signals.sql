@@ -4,7 +4,7 @@
         unique_key='signal_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        post_hook="{% if is_incremental() %}delete from {{ this }} as t where t.signal_date >= {{ sick_leave_lookback_start() }} and t.evaluated_on <> {{ as_of_date() }} and {{ is_changed_person('t') }}{% endif %}"
+        post_hook="{% if is_incremental() %}delete from {{ this }} as t where t.signal_date >= {{ sick_leave_lookback_start() }} and t.evaluated_on <> {{ as_of_date() }}{% if not marts_behind_state() %} and {{ is_changed_person('t') }}{% endif %}{% endif %}"
     )
 }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
@@ -19,11 +19,13 @@
 -- that no longer fire (a corrected delivery), so the table equals a full refresh. Everyone else's spells did not
 -- change and none of them runs past the previous as-of date (an open period makes a person dirty), so their
 -- signals cannot change; a changed signal rule or a change of this model's code makes everyone dirty (the rules
--- fingerprint). first_reported_on keeps the night a signal was first reported (new tonight: first_reported_on =
+-- fingerprint). This table continues from the published one (frisk.dbt_runner.prepare_build_schema), the
+-- dirty set from the last completed build: when a completed build was not published, var marts_behind_state
+-- makes the night recompute everyone's signals in the look-back. first_reported_on keeps the night a signal was first reported (new tonight: first_reported_on =
 -- as-of date); a full refresh cannot know that history and uses the signal date.
 with spells as (
     select * from {{ ref('int_sick_spells') }} as s
-    {%- if is_incremental() %}
+    {%- if is_incremental() and not marts_behind_state() %}
     where {{ is_changed_person('s') }}
     {%- endif %}
 ),
@@ -78,7 +80,7 @@ long_spells as (
         cast(null as date) as window_start_date
     from {{ ref('int_sick_spell_milestones') }} as m
     where m.raises_signal
-    {%- if is_incremental() %}
+    {%- if is_incremental() and not marts_behind_state() %}
         and {{ is_changed_person('m') }}
     {%- endif %}
 ),
