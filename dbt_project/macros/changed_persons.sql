@@ -154,6 +154,20 @@
 {%- endmacro %}
 
 
+{#- The config of an aggregate over persons that is incremental per employer and month (or year): appended rows,
+    each employer's months from its first changed one deleted first (delete_changed_employer_months). -#}
+{% macro employer_month_incremental(column, year=false) -%}
+    {%- do return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'fail',
+        'pre_hook': "{% if is_incremental() %}{{ delete_changed_employer_months('" ~ column ~ "', year="
+                    ~ (year | string | lower) ~ ") }}{% endif %}",
+        'post_hook': 'analyze {{ this }}',
+    }) -%}
+{%- endmacro %}
+
+
 {#- Pre-hook of an aggregate over persons: every employer's rows from its first changed month on. `column` is
     compared to the month (a date), or with `year=True` to its year (an integer column). -#}
 {% macro delete_changed_employer_months(column, year=false) -%}

@@ -14,32 +14,13 @@
 --     no previous state.
 -- The previous state is read by name, not ref(): it is written after both models, so a night that fails
 -- half-way leaves it unchanged and the next night recomputes the same persons.
-{%- set code = [] %}
-{%- if execute %}
-    {%- for node in graph.nodes.values() | sort(attribute='unique_id') %}
-        {%- if node.resource_type == 'model' and node.name in ('int_outcome_subjects', 'int_outcome_window_metrics',
-                                                                 'int_outcome_person_changes') %}
-            {%- do code.append(node.name ~ ':' ~ node.checksum.checksum) %}
-        {%- endif %}
-    {%- endfor %}
-{%- endif %}
-{%- set state = adapter.get_relation(database=this.database, schema=this.schema,
-                                     identifier='int_outcome_person_state') %}
-
 with
 
-{% if state is not none %}
 previous as (
-    select * from {{ state }}
+    {{ previous_state('int_outcome_person_state', [
+        ['employer_org_number', 'text'], ['person_key', 'text'], ['person_fp', 'text'], ['shared_fp', 'text'],
+        ['as_of_date', 'date']]) }}
 ),
-{% else %}
-previous as (
-    select
-        cast(null as text) as employer_org_number, cast(null as text) as person_key,
-        cast(null as text) as person_fp, cast(null as text) as shared_fp, cast(null as date) as as_of_date
-    where false
-),
-{% endif %}
 
 personnel as (
     select
@@ -86,14 +67,12 @@ shared as materialized (
         (select coalesce(string_agg(cast((e.episode_id, e.employer_org_number, e.person_key, e.service_key,
                                           e.service_date) as text), ',' order by e.service_key, e.episode_id), '')
          from {{ ref('int_intervention_episodes') }} as e)
-        || '|' || (select coalesce(string_agg(cast(b as text), ',' order by cast(b as text)), '')
-                   from {{ ref('age_bands') }} as b)
-        || '|' || (select coalesce(string_agg(cast(b as text), ',' order by cast(b as text)), '')
-                   from {{ ref('outcome_prior_spell_bands') }} as b)
-        || '|' || (select coalesce(string_agg(cast(w as text), ',' order by cast(w as text)), '')
-                   from {{ ref('outcome_windows') }} as w)
+        || '|' || {{ rows_text(ref('age_bands')) }}
+        || '|' || {{ rows_text(ref('outcome_prior_spell_bands')) }}
+        || '|' || {{ rows_text(ref('outcome_windows')) }}
         || '|' || cast({{ interventions_setting('control_exclusion_days') }} as text)
-        || '|' || '{{ code | join(",") }}'
+        || '|' || {{ models_code(['int_outcome_subjects', 'int_outcome_window_metrics',
+                                  'int_outcome_person_changes']) }}
     ) as shared_fp
 )
 

@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}{{ delete_changed_employer_months('report_year', year=true) }}{% endif %}",
-    post_hook="analyze {{ this }}"
-) }}
+{{ config(**employer_month_incremental('report_year', year=true)) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- depends_on: {{ ref('int_month_hours_changes') }}
 -- Counts and sums behind the annual key figures (rpt_sick_leave_key_figures), per employer, calendar year and

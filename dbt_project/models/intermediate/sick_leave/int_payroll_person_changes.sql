@@ -16,42 +16,14 @@
 -- is_schedule_dirty is the narrower set whose working-day calendar changed (employments, first month, rules).
 -- The previous state is read by name, not ref(): it is written at the end of the build, after every model that
 -- consumes this one, so a night that fails half-way leaves it unchanged and the next night recomputes both.
-{%- set code = [] %}
-{%- if execute %}
-    {#- the SQL of the intermediate sick-leave models and of the signals (also incremental per person): a changed
-        model recomputes everyone, like a changed rule -#}
-    {%- for node in graph.nodes.values() | sort(attribute='unique_id') %}
-        {%- if node.resource_type == 'model' and (node.fqn[:3] == ['frisk', 'intermediate', 'sick_leave']
-                                                   or node.name == 'fct_absence_signals') %}
-            {%- do code.append(node.name ~ ':' ~ node.checksum.checksum) %}
-        {%- endif %}
-    {%- endfor %}
-{%- endif %}
-{%- set state = adapter.get_relation(database=this.database, schema=this.schema,
-                                     identifier='int_payroll_person_state') %}
-{%- if state is not none and execute %}
-    {#- a state written before absence_max_batch existed: no usable previous state, everyone is recomputed -#}
-    {%- if 'absence_max_batch' not in adapter.get_columns_in_relation(state) | map(attribute='name') | list %}
-        {%- set state = none %}
-    {%- endif %}
-{%- endif %}
-
 with
 
-{% if state is not none %}
 previous as (
-    select * from {{ state }}
+    {{ previous_state('int_payroll_person_state', [
+        ['employer_org_number', 'text'], ['person_key', 'text'], ['absence_fp', 'text'],
+        ['absence_max_batch', 'bigint'], ['absence_open_until', 'date'], ['employment_fp', 'text'],
+        ['employer_first_month', 'date'], ['rules_fp', 'text'], ['as_of_date', 'date']]) }}
 ),
-{% else %}
-previous as (
-    select
-        cast(null as text) as employer_org_number, cast(null as text) as person_key,
-        cast(null as text) as absence_fp, cast(null as bigint) as absence_max_batch,
-        cast(null as date) as absence_open_until, cast(null as text) as employment_fp,
-        cast(null as date) as employer_first_month, cast(null as text) as rules_fp, cast(null as date) as as_of_date
-    where false
-),
-{% endif %}
 
 absence as (
     select
@@ -95,19 +67,15 @@ employer_first_month as (
 ),
 
 rules as (
-    -- the seeds the intermediate sick-leave models and the signals read: a changed rule recomputes everyone
+    -- the seeds the intermediate sick-leave models and the signals read, and the code of those models (the signals
+    -- are incremental per person too): a changed rule or model recomputes everyone
     select md5(
-        (select coalesce(string_agg(cast(c as text), ',' order by cast(c as text)), '')
-         from {{ ref('absence_causes') }} as c)
-        || '|' || (select coalesce(string_agg(cast(b as text), ',' order by cast(b as text)), '')
-                   from {{ ref('age_bands') }} as b)
-        || '|' || (select coalesce(string_agg(cast(p as text), ',' order by cast(p as text)), '')
-                   from {{ ref('sick_leave_parameters') }} as p)
-        || '|' || (select coalesce(string_agg(cast(m as text), ',' order by cast(m as text)), '')
-                   from {{ ref('long_spell_milestones') }} as m)
-        || '|' || (select coalesce(string_agg(cast(r as text), ',' order by cast(r as text)), '')
-                   from {{ ref('repeated_absence_rules') }} as r)
-        || '|' || '{{ code | join(",") }}'
+        {{ rows_text(ref('absence_causes')) }}
+        || '|' || {{ rows_text(ref('age_bands')) }}
+        || '|' || {{ rows_text(ref('sick_leave_parameters')) }}
+        || '|' || {{ rows_text(ref('long_spell_milestones')) }}
+        || '|' || {{ rows_text(ref('repeated_absence_rules')) }}
+        || '|' || {{ models_code(['fct_absence_signals'], ['frisk', 'intermediate', 'sick_leave']) }}
     ) as rules_fp
 ),
 

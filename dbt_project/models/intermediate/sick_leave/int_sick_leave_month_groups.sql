@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}{{ delete_changed_employer_months('month_start') }}{% endif %}",
-    post_hook="analyze {{ this }}"
-) }}
+{{ config(**employer_month_incremental('month_start')) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- depends_on: {{ ref('int_month_hours_changes') }}
 -- Sick leave per employer x org unit x month x sex x age band (the grain of fct_sick_leave_monthly): employees
