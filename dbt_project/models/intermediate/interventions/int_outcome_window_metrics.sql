@@ -50,6 +50,12 @@ select
     s.employer_org_number,
     s.person_key,
     s.index_date,
+    -- the subject's comparison cell, carried along so that the comparison groups are one scan of this table
+    s.index_month,
+    s.sector,
+    s.age_band,
+    s.sex,
+    s.prior_spell_band,
     m.sick_days_before,
     m.sick_days_after,
     m.spells_before,

@@ -24,7 +24,7 @@ services as (
 
 comparison as (
     select
-        c.employer_org_number, c.sector, c.age_band, c.sex, c.prior_spell_band, c.index_month, m.window_days,
+        m.employer_org_number, m.sector, m.age_band, m.sex, m.prior_spell_band, m.index_month, m.window_days,
         count(*) as comparison_n,
         avg(m.sick_days_before) as sick_days_before,
         avg(m.sick_days_after) as sick_days_after,
@@ -34,13 +34,12 @@ comparison as (
         avg(m.spells_after) as spells_after,
         avg(m.spells_after - m.spells_before) as spells_change,
         coalesce(var_samp(m.spells_after - m.spells_before), 0) as spells_change_var
-    from {{ ref('int_outcome_subjects') }} as c
-    -- the tables themselves, not a CTE: with their statistics the planner hashes the 2 million comparison rows
-    -- into their few thousand groups instead of sorting them on disk (6 s -> 1 s at 50,000 employees)
-    inner join {{ ref('int_outcome_window_metrics') }} as m
-        on m.subject_type = c.subject_type and m.subject_id = c.subject_id
-    where c.subject_type = 'comparison'
-    group by c.employer_org_number, c.sector, c.age_band, c.sex, c.prior_spell_band, c.index_month, m.window_days
+    -- the table itself, not a CTE: with its statistics the planner hashes the 4.7 million comparison rows into
+    -- their few thousand groups instead of sorting them on disk; the window rows carry each subject's cell, so
+    -- no join to the subjects (3.2 s -> about 2 s at 50,000 x 5 years)
+    from {{ ref('int_outcome_window_metrics') }} as m
+    where m.subject_type = 'comparison'
+    group by m.employer_org_number, m.sector, m.age_band, m.sex, m.prior_spell_band, m.index_month, m.window_days
 ),
 
 -- the spell the person was on at the first service, if any
