@@ -55,3 +55,27 @@ def test_an_incremental_night_after_a_deploy_is_a_full_refresh(warehouse: str) -
                                ('n2', 'failed', now(), 'B')""")  # a failed build of B is not what BI sees
         assert dbt_runner.deploy_since_last_publish(conn, "A") is None
         assert "changed since the last published build (n1)" in dbt_runner.deploy_since_last_publish(conn, "B")
+
+
+def test_marts_are_behind_when_the_state_moved_since_the_last_publish(warehouse: str) -> None:
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        assert dbt_runner.person_state_fingerprint(conn) is None  # no build yet
+        assert not dbt_runner.marts_behind_state(conn)  # nothing published: a full refresh anyway
+        conn.execute("create schema if not exists intermediate")
+        conn.execute("create table intermediate.int_payroll_person_state (person_key text, absence_fp text)")
+        conn.execute("insert into intermediate.int_payroll_person_state values ('p1', 'a'), ('p2', 'b')")
+        published = dbt_runner.person_state_fingerprint(conn)
+        conn.execute("""insert into audit.builds (run_id, status, finished_at, person_state_fp)
+                        values ('n1', 'published', now(), %s)""", (published,))
+        assert not dbt_runner.marts_behind_state(conn)
+
+        # a build advanced the state and was not published (or its process died before it could be)
+        conn.execute("update intermediate.int_payroll_person_state set absence_fp = 'c' where person_key = 'p1'")
+        assert dbt_runner.person_state_fingerprint(conn) != published
+        assert dbt_runner.marts_behind_state(conn)
+        conn.execute("update intermediate.int_payroll_person_state set absence_fp = 'a' where person_key = 'p1'")
+        assert not dbt_runner.marts_behind_state(conn)  # the same state as published (a re-run of it)
+
+        conn.execute("""insert into audit.builds (run_id, status, finished_at, person_state_fp)
+                        values ('n0', 'published', now() + interval '1 second', null)""")
+        assert dbt_runner.marts_behind_state(conn)  # a published build that recorded no state: be safe

@@ -258,21 +258,30 @@ def deploy_since_last_publish(conn: psycopg.Connection, fingerprint: str) -> str
     return None
 
 
-def marts_behind_state(conn: psycopg.Connection) -> bool:
-    """Whether a build since the last published one advanced the sick-leave state (int_payroll_person_state)
-    without being published (its mart check failed, or its publish): the incremental marts, copied from the
-    published ones, then lack the changes of persons that are not dirty any more. Read before _start_build,
-    which forgets a retried run's nodes."""
+# The sick-leave state the incremental intermediates continue from (written at the end of each dbt build).
+_PERSON_STATE = "intermediate.int_payroll_person_state"
+
+
+def person_state_fingerprint(conn: psycopg.Connection) -> str | None:
+    """A fingerprint of the sick-leave state table as it is now (a count and a sum of 64-bit row hashes, no
+    sort), or None before the first build."""
+    if conn.execute("select to_regclass(%s)", (_PERSON_STATE,)).fetchone()[0] is None:
+        return None
     return conn.execute(
-        """select exists (
-               select 1
-               from audit.dbt_nodes as n
-               inner join audit.builds as b on b.run_id = n.run_id
-               where n.unique_id = 'model.frisk.int_payroll_person_state' and n.status = 'success'
-                 and b.status <> 'published'
-                 and b.started_at > coalesce(
-                     (select max(p.started_at) from audit.builds as p where p.status = 'published'), '-infinity'))
-        """).fetchone()[0]
+        f"select count(*) || ':' || coalesce(sum(hashtextextended(s::text, 0)), 0) from {_PERSON_STATE} as s"
+    ).fetchone()[0]
+
+
+def marts_behind_state(conn: psycopg.Connection) -> bool:
+    """Whether the sick-leave state moved since the last published build (a build advanced it and was not
+    published: its mart check or publish failed, or the process died): the incremental marts, copied from the
+    published ones, then lack the changes of persons that are not dirty any more."""
+    row = conn.execute(
+        """select person_state_fp from audit.builds where status = 'published'
+           order by finished_at desc nulls last, started_at desc limit 1""").fetchone()
+    if row is None:
+        return False  # nothing published: the night is a full refresh anyway
+    return row[0] is None or row[0] != person_state_fingerprint(conn)
 
 
 def _start_build(conn: psycopg.Connection, run_id: str, fingerprint: str | None = None,
@@ -395,6 +404,9 @@ def publish(run_id: str, *, conninfo: str | None = None, roles: list[str] | None
         tables = [r[0] for r in conn.execute(
             "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
             "where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p') order by 1", (PUBLISHED_SCHEMA,))]
+        # the state these marts were built with: the next night compares it with the state then
+        conn.execute("update audit.builds set person_state_fp = %s where run_id = %s",
+                     (person_state_fingerprint(conn), run_id))
         conn.execute("update audit.builds set status = 'published', finished_at = now() where run_id = %s",
                      (run_id,))
         conn.commit()

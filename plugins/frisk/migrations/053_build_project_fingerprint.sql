@@ -4,3 +4,6 @@
 -- everyone incrementally costs more than a full refresh anyway.
 alter table audit.builds add column if not exists project_fingerprint text;
 alter table audit.builds add column if not exists full_refresh boolean;
+-- The sick-leave state (intermediate.int_payroll_person_state) a published build's marts were built with: when the
+-- state moved since without a publish, the incremental marts recompute every person (dbt var marts_behind_state).
+alter table audit.builds add column if not exists person_state_fp text;
