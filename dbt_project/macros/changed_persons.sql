@@ -28,14 +28,19 @@
 {%- endmacro %}
 
 
-{#- An aggregate: a fingerprint of the raw rows of `alias` (identified by batch_id and line_no) that match
-    `condition`, null when none do. A count and a sum of 64-bit hashes, so equal sets give equal values whatever
-    their order: unlike an md5 of the sorted list it needs no sort, and a million rows hash-aggregate per person. -#}
-{% macro raw_rows_fingerprint(alias, condition='true') -%}
+{#- An aggregate: a fingerprint of the set of rows matching `condition`, each hashed to 64 bits by `hash_expr`,
+    null when none match. A count and a sum of the hashes, so equal sets give equal values whatever their order:
+    unlike an md5 of the sorted list it needs no sort, and a million rows hash-aggregate per person. -#}
+{% macro set_fingerprint(hash_expr, condition='true') -%}
     case when count(*) filter (where {{ condition }}) > 0
-        then count(*) filter (where {{ condition }}) || ':'
-             || sum(hashint8extended({{ alias }}.line_no, {{ alias }}.batch_id)) filter (where {{ condition }})
+        then count(*) filter (where {{ condition }}) || ':' || sum({{ hash_expr }}) filter (where {{ condition }})
     end
+{%- endmacro %}
+
+
+{#- ... of the raw rows of `alias`, identified by batch_id and line_no. -#}
+{% macro raw_rows_fingerprint(alias, condition='true') -%}
+    {{ set_fingerprint('hashint8extended(' ~ alias ~ '.line_no, ' ~ alias ~ '.batch_id)', condition) }}
 {%- endmacro %}
 
 

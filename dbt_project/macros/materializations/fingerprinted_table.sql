@@ -46,8 +46,7 @@
         {%- if parent.startswith('seed.') -%}
             {%- set relation = graph.nodes[parent].relation_name -%}
             {%- do parts.append(
-                "(select 'seed:' || coalesce(md5(string_agg(t::text, E'\\n' order by t::text)), '') from "
-                ~ relation ~ " as t)") -%}
+                "(select 'seed:' || md5(" ~ rows_text(relation) ~ "))") -%}
         {%- elif parent.startswith('model.') -%}
             {%- set node = graph.nodes[parent] -%}
             {%- if node.config.materialized != 'fingerprinted_table' -%}

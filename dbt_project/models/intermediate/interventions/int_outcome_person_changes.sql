@@ -42,8 +42,8 @@ spells as (
         sp.employer_org_number,
         sp.person_key,
         -- the set of (start, end) as a count and a sum of 64-bit hashes: no sort of the half million spells
-        count(*) || ':' || sum(hashtextextended(
-            cast(sp.start_date as text) || '..' || coalesce(cast(sp.end_date as text), ''), 0)) as spells_text,
+        {{ set_fingerprint("hashtextextended(cast(sp.start_date as text) || '..'
+                                               || coalesce(cast(sp.end_date as text), ''), 0)") }} as spells_text,
         coalesce(bool_or(sp.start_date <= {{ as_of_date() }}
                          and coalesce(sp.end_date, date 'infinity') > pn.as_of_date), false) as sick_since_previous
     from {{ ref('int_sick_spells') }} as sp
