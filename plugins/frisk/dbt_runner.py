@@ -243,12 +243,17 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
     return digest.hexdigest()
 
 
+def _last_published(conn: psycopg.Connection) -> tuple[str, str | None, str | None] | None:
+    """(run_id, project_fingerprint, person_state_fp) of the build whose marts BI users see, or None."""
+    return conn.execute(
+        """select run_id, project_fingerprint, person_state_fp from audit.builds where status = 'published'
+           order by finished_at desc nulls last, started_at desc limit 1""").fetchone()
+
+
 def deploy_since_last_publish(conn: psycopg.Connection, fingerprint: str) -> str | None:
     """Why an incremental night must be a full refresh instead, or None: the last published build ran another
     dbt project (a deploy since), or none is known."""
-    row = conn.execute(
-        """select run_id, project_fingerprint from audit.builds where status = 'published'
-           order by finished_at desc nulls last, started_at desc limit 1""").fetchone()
+    row = _last_published(conn)
     if row is None:
         return "no published build yet"
     if row[1] is None:
@@ -276,12 +281,10 @@ def marts_behind_state(conn: psycopg.Connection) -> bool:
     """Whether the sick-leave state moved since the last published build (a build advanced it and was not
     published: its mart check or publish failed, or the process died): the incremental marts, copied from the
     published ones, then lack the changes of persons that are not dirty any more."""
-    row = conn.execute(
-        """select person_state_fp from audit.builds where status = 'published'
-           order by finished_at desc nulls last, started_at desc limit 1""").fetchone()
+    row = _last_published(conn)
     if row is None:
         return False  # nothing published: the night is a full refresh anyway
-    return row[0] is None or row[0] != person_state_fingerprint(conn)
+    return row[2] is None or row[2] != person_state_fingerprint(conn)
 
 
 def _start_build(conn: psycopg.Connection, run_id: str, fingerprint: str | None = None,
