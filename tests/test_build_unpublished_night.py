@@ -1,11 +1,12 @@
-"""An incremental night after a build that was not published still publishes correct signals.
+"""An incremental night after a build that was not published still publishes correct signals and spells.
 
 fct_absence_signals continues from the published table (the build schema starts from copies of the published
 incremental marts) but recomputes only the persons the last completed build's state marks dirty. When a build
 advanced that state without being published (its mart check failed), the persons it recomputed are not dirty
 the next night, so the next build must recompute everyone's signals in the look-back (build_aside sets
 marts_behind_state). Night 1 publishes a repeated-absence signal for p1; night 2 brings a corrected delivery that
-withdraws it, builds, and is not published; night 3 has nothing new and is published: the signal must be gone.
+withdraws it, builds, and is not published; night 3 has nothing new and is published: the signal must be gone,
+and so must p1's May spell (fct_sick_spells is incremental per person in the same way).
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ def _signals(url: str) -> list[tuple]:
                             "order by 1, 2, 3").fetchall()
 
 
+def _spell_starts(url: str, person_key: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute(
+            "select start_date::text from marts.fct_sick_spells where person_key = %s order by 1", (person_key,))]
+
+
 def test_signals_are_right_after_a_night_that_was_not_published(warehouse: str, tmp_path: Path) -> None:
     target = tmp_path / "target"
     with psycopg.connect(warehouse) as conn:
@@ -44,6 +51,7 @@ def test_signals_are_right_after_a_night_that_was_not_published(warehouse: str, 
     dbt_runner.publish("night-1", conninfo=warehouse)
     published = _signals(warehouse)
     assert [s[:2] for s in published] == [("pk_p1", "repeated_3_in_183"), ("pk_p2", "repeated_3_in_183")]
+    assert _spell_starts(warehouse, "pk_p1") == ["2024-04-08", "2024-04-22", "2024-05-06"]
 
     with psycopg.connect(warehouse) as conn:  # p1's file corrected: the May spell was not sick leave
         b = add_batch(conn, "payroll", "absence", "abs_p1.csv", EMP_A)
@@ -57,6 +65,7 @@ def test_signals_are_right_after_a_night_that_was_not_published(warehouse: str, 
     assert night3.success and night3.marts_behind_state and not night3.full_refresh
     dbt_runner.publish("night-3", conninfo=warehouse)
     assert [s[:2] for s in _signals(warehouse)] == [("pk_p2", "repeated_3_in_183")]
+    assert _spell_starts(warehouse, "pk_p1") == ["2024-04-08", "2024-04-22"]
 
     # and the next night, with night 3 published, is back to the dirty persons only
     night4 = dbt_runner.build_aside("night-4", as_of="2024-06-03", warehouse_url=warehouse, target_path=target)

@@ -86,6 +86,7 @@ def _snapshot(url: str) -> dict[str, list[dict]]:
         out = {}
         monthly_grain = "employer_org_number, org_unit_code, month_start, sex, age_band"
         for table, order in (("fct_sick_leave_monthly", monthly_grain), ("fct_absence_signals", "signal_id"),
+                             ("fct_sick_spells", "spell_id"),
                              ("rpt_sick_leave_key_figures", "employer_org_number, report_year, group_level, "
                                                             "group_code")):
             cur = conn.execute(f"select * from marts.{table} order by {order}")

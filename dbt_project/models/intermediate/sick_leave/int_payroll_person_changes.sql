@@ -67,15 +67,16 @@ employer_first_month as (
 ),
 
 rules as (
-    -- the seeds the intermediate sick-leave models and the signals read, and the code of those models (the signals
-    -- are incremental per person too): a changed rule or model recomputes everyone
+    -- the seeds the intermediate sick-leave models and the signals and spells marts read, and the code of those
+    -- models (the two marts are incremental per person too): a changed rule or model recomputes everyone
     select md5(
         {{ rows_text(ref('absence_causes')) }}
         || '|' || {{ rows_text(ref('age_bands')) }}
         || '|' || {{ rows_text(ref('sick_leave_parameters')) }}
         || '|' || {{ rows_text(ref('long_spell_milestones')) }}
         || '|' || {{ rows_text(ref('repeated_absence_rules')) }}
-        || '|' || {{ models_code(['fct_absence_signals'], ['frisk', 'intermediate', 'sick_leave']) }}
+        || '|' || {{ rows_text(ref('length_bands')) }}
+        || '|' || {{ models_code(['fct_absence_signals', 'fct_sick_spells'], ['frisk', 'intermediate', 'sick_leave']) }}
     ) as rules_fp
 ),
 

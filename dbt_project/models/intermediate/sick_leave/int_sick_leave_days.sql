@@ -25,6 +25,10 @@ with sick_periods as (
     {%- endif %}
     where a.from_date <= {{ as_of_date() }}
     {%- if is_incremental() %}
+      -- the same persons again as a semi-join: the planner, which estimates the current batches at a few rows,
+      -- otherwise sorted all million current absence rows on disk to merge-join them with the dirty persons
+      -- (2.4 s; the hashed semi-join filters them as they are read, 1.1 s at 50,000 x 5 years)
+      and {{ is_changed_person('a') }}
       and coalesce(a.to_date, date 'infinity') >= coalesce(chg.sick_days_from, date '-infinity')
     {%- endif %}
 ),
