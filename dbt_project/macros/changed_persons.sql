@@ -100,6 +100,15 @@
 {%- endmacro %}
 
 
+{#- WHERE clause of a person-incremental mart's input: on an incremental night only the dirty persons' rows, unless
+    the published marts are behind the state (then everyone's, like a full build). -#}
+{% macro where_mart_person_changed(alias) -%}
+    {%- if is_incremental() and not marts_behind_state() %}
+    where {{ is_changed_person(alias) }}
+    {%- endif %}
+{%- endmacro %}
+
+
 {#- Pre-hook of a person-incremental mart (it continues from the published table): the dirty persons' rows, or all
     of them when the published marts are behind the state (marts_behind_state). -#}
 {% macro delete_changed_mart_persons() -%}

@@ -25,9 +25,7 @@
 -- as-of date); a full refresh cannot know that history and uses the signal date.
 with spells as (
     select * from {{ ref('int_sick_spells') }} as s
-    {%- if is_incremental() and not marts_behind_state() %}
-    where {{ is_changed_person('s') }}
-    {%- endif %}
+    {{- where_mart_person_changed('s') }}
 ),
 
 short_spells as (

@@ -18,9 +18,7 @@
 -- primary key (the contract), so the grain is checked on every insert rather than by a test scanning the table.
 with spells as (
     select * from {{ ref('int_sick_spells') }} as s
-    {%- if is_incremental() and not marts_behind_state() %}
-    where {{ is_changed_person('s') }}
-    {%- endif %}
+    {{- where_mart_person_changed('s') }}
 ),
 
 milestones as (
