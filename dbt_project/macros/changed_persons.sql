@@ -76,6 +76,21 @@
 {%- endmacro %}
 
 
+{#- Whether the fingerprinted models (the invoice chain, macros/materializations/fingerprinted_table.sql) differ
+    from the ones the published marts were built with (audit.builds.shared_inputs_fp, recorded at publish by
+    frisk.dbt_runner.publish), or nothing was published: a mart that reads them then recomputes everyone. -#}
+{% macro fingerprinted_inputs_changed() -%}
+    {%- if not execute -%}{{ return(true) }}{%- endif -%}
+    {%- set row = run_query(
+        "select coalesce(p.fp = c.fp, false)
+         from (select max(fp) as fp from (select shared_inputs_fp as fp from audit.builds where status = 'published'
+                                          order by finished_at desc nulls last, started_at desc limit 1) as b) as p,
+              (select string_agg(relation_name || '=' || fingerprint, ',' order by relation_name) as fp
+               from audit.model_fingerprints) as c").rows[0] -%}
+    {{ return(not row[0]) }}
+{%- endmacro %}
+
+
 {#- The as-of date of the last completed build (null before the first one). -#}
 {% macro previous_as_of_date() -%}
     (select max(previous_as_of_date) from {{ ref('int_payroll_person_changes') }})
@@ -102,17 +117,17 @@
 
 {#- WHERE clause of a person-incremental mart's input: on an incremental night only the dirty persons' rows, unless
     the published marts are behind the state (then everyone's, like a full build). -#}
-{% macro where_mart_person_changed(alias) -%}
-    {%- if is_incremental() and not marts_behind_state() %}
-    where {{ is_changed_person(alias) }}
+{% macro where_mart_person_changed(alias, keyword='where', everyone=false) -%}
+    {%- if is_incremental() and not everyone and not marts_behind_state() %}
+    {{ keyword }} {{ is_changed_person(alias) }}
     {%- endif %}
 {%- endmacro %}
 
 
 {#- Pre-hook of a person-incremental mart (it continues from the published table): the dirty persons' rows, or all
-    of them when the published marts are behind the state (marts_behind_state). -#}
-{% macro delete_changed_mart_persons() -%}
-    {%- if marts_behind_state() -%}
+    of them when the published marts are behind the state (marts_behind_state) or `everyone`. -#}
+{% macro delete_changed_mart_persons(everyone=false) -%}
+    {%- if everyone or marts_behind_state() -%}
     truncate {{ this }}
     {%- else -%}
     {{ delete_changed_persons() }}

@@ -267,6 +267,12 @@ def deploy_since_last_publish(conn: psycopg.Connection, fingerprint: str) -> str
 _PERSON_STATE = "intermediate.int_payroll_person_state"
 
 
+# The fingerprints of the models kept while their inputs do not change (the invoice chain), as one text; the same
+# expression as the dbt macro fingerprinted_inputs_changed() compares with the published build's.
+_SHARED_INPUTS = ("select string_agg(relation_name || '=' || fingerprint, ',' order by relation_name) "
+                  "from audit.model_fingerprints")
+
+
 def person_state_fingerprint(conn: psycopg.Connection) -> str | None:
     """A fingerprint of the sick-leave state table as it is now (a count and a sum of 64-bit row hashes, no
     sort), or None before the first build."""
@@ -408,8 +414,8 @@ def publish(run_id: str, *, conninfo: str | None = None, roles: list[str] | None
             "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
             "where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p') order by 1", (PUBLISHED_SCHEMA,))]
         # the state these marts were built with: the next night compares it with the state then
-        conn.execute("update audit.builds set person_state_fp = %s where run_id = %s",
-                     (person_state_fingerprint(conn), run_id))
+        conn.execute(f"update audit.builds set person_state_fp = %s, shared_inputs_fp = ({_SHARED_INPUTS}) "
+                     "where run_id = %s", (person_state_fingerprint(conn), run_id))
         conn.execute("update audit.builds set status = 'published', finished_at = now() where run_id = %s",
                      (run_id,))
         conn.commit()

@@ -1,0 +1,68 @@
+"""fct_interventions is incremental per person and still equals a full refresh, night after night.
+
+World: the one of test_dbt_interventions_outcomes, built and published with build_aside as the nightly DAG does.
+- Night 2: T2 (services in 2023) gets a sick spell in a late file, so only the persons whose sick leave changed
+  are rebuilt: T2's services now show the spell, the other services are the published rows, and the whole
+  mart equals a full refresh as of the same date.
+- Night 3: a new invoice (a service to C2) rebuilds the invoice chain, so every service is rebuilt.
+Both incremental nights are compared with a full refresh of the same night.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+from frisk import dbt_runner
+from tests.test_dbt_interventions_outcomes import _world
+from tests.test_dbt_interventions_outcomes_incremental import _absence, _new_batch
+from tests.test_dbt_interventions_support import EMPLOYER_1, PROVIDER_A, Invoice, Line, insert_invoice, pkey
+
+MART = "fct_interventions"
+
+
+def _mart(url: str, schema: str = dbt_runner.BUILD_SCHEMA) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute(f"select x::text from {schema}.{MART} as x order by 1")]
+
+
+def _night(url: str, target: Path, run_id: str, as_of: str) -> tuple[int, list[str]]:
+    """Incremental night, then a full refresh of the same night: (rows the mart's incremental run inserted,
+    the mart's rows), after asserting both builds give the same mart."""
+    night = dbt_runner.build_aside(run_id, as_of=as_of, warehouse_url=url, target_path=target)
+    assert night.success and not night.full_refresh, night.message
+    inserted = next(n.rows_affected for n in night.nodes if n.unique_id == f"model.frisk.{MART}")
+    incremental = _mart(url)
+    full = dbt_runner.build_aside(f"{run_id}-full", as_of=as_of, full_refresh=True, warehouse_url=url,
+                                  target_path=target)
+    assert full.success, full.message
+    assert incremental == _mart(url), f"{MART}: the incremental night differs from a full refresh as of {as_of}"
+    # publish the incremental night's marts, as the DAG would have (the full refresh built the same rows)
+    dbt_runner.publish(f"{run_id}-full", conninfo=url)
+    return inserted, incremental
+
+
+def test_interventions_incremental_equal_full_refresh(warehouse: str, tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    _world(warehouse)
+    first = dbt_runner.build_aside("night-1", as_of="2024-06-30", warehouse_url=warehouse, target_path=target)
+    assert first.success and first.full_refresh, first.message  # nothing published yet
+    dbt_runner.publish("night-1", conninfo=warehouse)
+    total = len(_mart(warehouse, dbt_runner.PUBLISHED_SCHEMA))
+    assert total > 10
+
+    with psycopg.connect(warehouse) as conn:
+        _absence(conn, _new_batch(conn, "absence", "franvaro_t2"), "T2", "2024-07-01", "2024-07-05")
+        conn.commit()
+    inserted, night2 = _night(warehouse, target, "night-2", "2024-08-15")
+    t2_services = [r for r in night2 if pkey("T2") in r]
+    assert 0 < inserted == len(t2_services) < total  # only T2's services were rebuilt
+
+    with psycopg.connect(warehouse) as conn:
+        insert_invoice(conn, Invoice("A-103", PROVIDER_A, EMPLOYER_1, date(2024, 9, 30),
+                                     [Line(1400, date(2024, 9, 1), "C2", "SS01")]))
+        conn.commit()
+    inserted, night3 = _night(warehouse, target, "night-3", "2024-09-30")
+    assert inserted == len(night3) == total + 1  # the invoice chain changed: every service rebuilt
