@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 
 import pytest
 
@@ -92,3 +93,31 @@ def test_scanner_and_mask() -> None:
     assert looks_like_personnummer(f"row 4: {old['separated_long']} was late")
     assert not looks_like_personnummer("order 2024-0105-12")
     assert mask_personnummer(f"pnr {old['separated_format']} bad") == "pnr <personnummer> bad"
+
+
+def test_the_loaders_fast_path_agrees_with_pseudonymise() -> None:
+    """`pseudonymise_fields` (the payroll hot path) gives what `pseudonymise` gives, and fails where it fails."""
+    p = Pseudonymiser(b"k1", TODAY)
+    for case in CASES:
+        for form in FORMS:
+            value = case[form]
+            try:
+                key, person = p.pseudonymise(value)
+            except IdentityError as exc:
+                with pytest.raises(IdentityError) as err:
+                    p.pseudonymise_fields(value)
+                assert str(err.value) == str(exc)
+            else:
+                assert p.pseudonymise_fields(value) == (key, person.birth_year, person.sex,
+                                                        person.is_coordination_number)
+
+
+def test_the_ten_digit_luhn_table_agrees_with_the_loop() -> None:
+    from frisk.identity import _luhn10, luhn_ok
+
+    rng = random.Random(11)
+    numbers = [f"{rng.randrange(10 ** 10):010d}" for _ in range(20_000)]
+    numbers += [c["short_format"] for c in CASES if len(c["short_format"]) == 10 and c["short_format"].isdigit()]
+    numbers += ["\u0661" * 10, "12345\u0665789" + "0"]  # non-ASCII digits
+    assert [_luhn10(n) for n in numbers] == [luhn_ok(n) for n in numbers]
+    assert sum(map(_luhn10, numbers)) > 1_000  # about a tenth pass: both sides of the check are exercised

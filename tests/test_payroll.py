@@ -415,3 +415,20 @@ def test_a_broken_dialect_file_is_named(frisk_env: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("FRISK_PAYROLL_DIALECTS_DIR", str(site))
     with pytest.raises(ConfigError, match=r"broken.yml: causes.S1: category 'sjuk' is not one of"):
         load_dialects()
+
+
+def test_iso_dates_read_directly_agree_with_strptime() -> None:
+    """The fast path for ISO dates gives strptime's date, and fails (ValueError) where strptime fails."""
+    from frisk.payroll.values import _to_date
+
+    values = ["2024-02-29", "2023-02-29", "2024-13-01", "2024-00-10", "0000-01-01", "9999-12-31", "2024-1-5",
+              "2024-01-05x", "20240105", "2024/01/05", "1900-01-01", "２０２４-01-01"]
+    for value in values:
+        for fmt in ("%Y-%m-%d", "%Y%m%d"):
+            try:
+                expected = dt.datetime.strptime(value, fmt).date()
+            except ValueError:
+                with pytest.raises(ValueError):
+                    _to_date(value, fmt)
+            else:
+                assert _to_date(value, fmt) == expected

@@ -22,6 +22,7 @@ from frisk.payroll.dialects import Dialect, Scale
 
 CACHE_LIMIT = 10_000  # entries per field; see the module docstring
 MIN_YEAR, MAX_YEAR = 1900, 2099
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
 
 
 class RowProblem(Exception):
@@ -74,6 +75,13 @@ def _shown(text: str) -> str:
     return repr(text.strip()[:40])
 
 
+def _to_date(value: str, fmt: str) -> dt.date:
+    """`strptime(value, fmt).date()`, with ISO dates read directly (the same result at a tenth of the cost)."""
+    if fmt == "%Y-%m-%d" and _ISO_DAY(value):
+        return dt.date(int(value[:4]), int(value[5:7]), int(value[8:]))
+    return dt.datetime.strptime(value, fmt).date()
+
+
 class Rules:
     """Builds the memoised converter of each field for one dialect (one instance per file)."""
 
@@ -86,13 +94,7 @@ class Rules:
     # --- identity -------------------------------------------------------------------------------------------
     def person(self, header: str) -> Callable[[str], object]:
         """-> (person_key, birth_year, sex, is_coordination_number). The clear number stays in the cache key."""
-        pseudonymise = self.pseudonymiser.pseudonymise
-
-        def convert(text: str) -> tuple[str, int, str, bool]:
-            key, p = pseudonymise(text)
-            return key, p.birth_year, p.sex, p.is_coordination_number
-
-        return memo(convert, header)
+        return memo(self.pseudonymiser.pseudonymise_fields, header)
 
     def org_number(self, header: str) -> Callable[[str], object]:
         def convert(text: str) -> str:
@@ -147,7 +149,7 @@ class Rules:
                 return None
             for fmt in formats:
                 try:
-                    day = dt.datetime.strptime(value, fmt).date()
+                    day = _to_date(value, fmt)
                 except ValueError:
                     continue
                 if not MIN_YEAR <= day.year <= MAX_YEAR:
