@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 import sys
+import threading
+import time
 from pathlib import Path
 
 import psycopg
@@ -174,6 +176,22 @@ def test_writer_outside_load_file_takes_text_blocks(warehouse: str) -> None:
             (1, "A", 1), (2, "B\\1", 2.5)]
 
 
+def _statements(rows: int, statement_rows: int) -> int:
+    """COPY statements the pump runs for a file of `rows` valid rows: the parser's blocks grow from
+    FIRST_BLOCK_ROWS to BLOCK_ROWS, and a statement ends before the next block once it holds statement_rows."""
+    blocks, size = [], parse.FIRST_BLOCK_ROWS
+    while rows > 0:
+        blocks.append(min(size, rows))
+        rows -= blocks[-1]
+        size = min(2 * size, parse.BLOCK_ROWS)
+    statements, in_statement = 0, statement_rows
+    for block in blocks:
+        if in_statement >= statement_rows:
+            statements, in_statement = statements + 1, 0
+        in_statement += block
+    return statements
+
+
 @pytest.mark.parametrize("statement_rows", [20_000, 700])  # one COPY statement, or one per block
 def test_a_file_rejected_mid_stream_leaves_nothing(warehouse: str, frisk_env: Path, statement_rows: int,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,10 +220,9 @@ def test_a_file_rejected_mid_stream_leaves_nothing(warehouse: str, frisk_env: Pa
     good.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
     statements.clear()
     assert load_path(good).rows_loaded == 5_000
-    # a statement ends at the first block boundary past statement_rows: 700 gives one per block of BLOCK_ROWS
-    blocks = -(-5_000 // parse.BLOCK_ROWS)
-    assert sum(st.startswith("COPY raw.payroll_absence") for st in statements) == (1 if statement_rows > 5_000
-                                                                                   else blocks)
+    # a statement ends at the first block boundary past statement_rows (blocks grow from FIRST_BLOCK_ROWS)
+    assert sum(st.startswith("COPY raw.payroll_absence") for st in statements) == _statements(5_000,
+                                                                                              statement_rows)
     with psycopg.connect(warehouse) as conn:
         assert conn.execute("select count(distinct line_no), min(line_no), max(line_no) from raw.payroll_absence"
                             ).fetchone() == (5_000, 2, 5_001)
@@ -238,3 +255,76 @@ def test_the_switch_interval_is_short_while_rows_stream_and_set_back_after(wareh
     seen.clear()
     assert load_path(cut).status == "rejected"
     assert seen and sys.getswitchinterval() == before
+
+
+def _wait_gone(admin: psycopg.Connection, pid: int) -> None:
+    for _ in range(200):
+        if not admin.execute("select 1 from pg_stat_activity where pid = %s", (pid,)).fetchone():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"backend {pid} still there")
+
+
+def test_files_loaded_in_a_row_share_a_connection_that_a_failure_or_the_server_can_end(
+        warehouse: str, frisk_env: Path) -> None:
+    """The loader keeps its connection between files (loading._IdleConnections): the next file reuses it; a load
+    that fails closes it, and one the server ended while idle is replaced, with no load lost."""
+    loading.connections.close()
+    people = _people(30)
+    folder = frisk_env / "data" / "landing" / "payroll"
+
+    def file(name: str, first: int, cut: bool = False) -> Path:
+        rows = [_row(people[i % 30], f"E{i % 30}", first + i) for i in range(200)]
+        path = folder / f"absence_{EMPLOYER}_{name}.csv"
+        path.write_text(HEADER + "\n" + "\n".join(rows) + ("\n" + rows[0][:25] if cut else "\n"))
+        return path
+
+    try:
+        assert load_path(file("a", 0)).status == "loaded"
+        first = loading.connections.kept_backend_pid()
+        assert first is not None
+        assert load_path(file("b", 1000)).status == "loaded"
+        assert loading.connections.kept_backend_pid() == first  # reused
+        # a file rejected mid-stream: its connection is closed, the next file gets a new one
+        assert load_path(file("cut", 2000, cut=True)).status == "rejected"
+        assert loading.connections.kept_backend_pid() is None
+        assert load_path(file("c", 3000)).status == "loaded"
+        second = loading.connections.kept_backend_pid()
+        assert second not in (None, first)
+        # the server ends the idle connection (a restart, an administrator): the next load reconnects
+        with psycopg.connect(warehouse, autocommit=True) as admin:
+            admin.execute("select pg_terminate_backend(%s)", (second,))
+            _wait_gone(admin, second)
+        assert load_path(file("d", 4000)).status == "loaded"
+        assert loading.connections.kept_backend_pid() not in (None, second)
+        with psycopg.connect(warehouse) as conn:
+            assert conn.execute("select status, count(*) from audit.batches group by 1 order by 1").fetchall() == [
+                ("loaded", 4), ("rejected", 1)]
+            assert conn.execute("select count(*) from raw.payroll_absence").fetchone()[0] == 800
+    finally:
+        loading.connections.close()
+
+
+def test_each_thread_loads_on_its_own_connection(warehouse: str, frisk_env: Path) -> None:
+    people = _people(10)
+    folder = frisk_env / "data" / "landing" / "payroll"
+    pids: dict[str, int | None] = {}
+    both_loaded = threading.Barrier(2, timeout=60)
+
+    def load(name: str, first_day: int) -> None:
+        path = folder / f"absence_{EMPLOYER}_{name}.csv"
+        path.write_text(HEADER + "\n" + "\n".join(_row(p, "E1", first_day + i) for i, p in enumerate(people))
+                        + "\n")
+        try:
+            assert load_path(path).status == "loaded"
+            pids[name] = loading.connections.kept_backend_pid()
+        finally:
+            both_loaded.wait()  # both connections are open at once here, so equal pids would be one connection
+            loading.connections.close()
+
+    threads = [threading.Thread(target=load, args=(n, d)) for n, d in (("t1", 0), ("t2", 100))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert None not in pids.values() and pids["t1"] != pids["t2"]

@@ -16,6 +16,7 @@ import pendulum
 import psycopg
 import pytest
 
+from frisk.loading import _CopyPump
 from tests.conftest import _db_url, run_dag
 from tests.reliability_support import data_lines, deliver, fingerprint, generate_demo
 from tests.test_payroll_perf import write_absence_file
@@ -24,6 +25,9 @@ pytestmark = pytest.mark.slow
 
 NIGHT = pendulum.datetime(2025, 1, 15, 3, 30, tz="Europe/Stockholm")
 BIG_ROWS = 300_000
+# pg_stat_progress_copy counts the rows of the running COPY statement, and the loader's pump ends one every
+# STATEMENT_ROWS or so: wait until a statement is half through
+MID_STATEMENT_ROWS = _CopyPump.STATEMENT_ROWS // 2
 # batch ids come from a sequence, which a rolled-back transaction still advances; quarantine ids and times too
 RUN_COLUMNS = ("batch_id", "quarantine_id", "quarantined_at")
 
@@ -45,7 +49,7 @@ def _wait_for_copy(url: str, proc: subprocess.Popen, timeout: float = 60) -> int
             row = conn.execute(
                 """select p.tuples_processed from pg_stat_progress_copy p join pg_stat_activity a using (pid)
                    where p.datname = current_database() and a.application_name = 'frisk-crash-test'
-                     and p.tuples_processed > 10000""").fetchone()
+                     and p.tuples_processed > %s""", (MID_STATEMENT_ROWS,)).fetchone()
             if row:
                 return row[0]
             time.sleep(0.002)
