@@ -78,15 +78,15 @@
 
 {#- Whether the fingerprinted models (the invoice chain, macros/materializations/fingerprinted_table.sql) differ
     from the ones the published marts were built with (audit.builds.shared_inputs_fp, recorded at publish by
-    frisk.dbt_runner.publish), or nothing was published: a mart that reads them then recomputes everyone. -#}
+    frisk.dbt_runner.publish from the same view, audit.shared_inputs: migration 055), or nothing was published: a
+    mart that reads them then recomputes everyone. -#}
 {% macro fingerprinted_inputs_changed() -%}
     {%- if not execute -%}{{ return(true) }}{%- endif -%}
     {%- set row = run_query(
         "select coalesce(p.fp = c.fp, false)
          from (select max(fp) as fp from (select shared_inputs_fp as fp from audit.builds where status = 'published'
                                           order by finished_at desc nulls last, started_at desc limit 1) as b) as p,
-              (select string_agg(relation_name || '=' || fingerprint, ',' order by relation_name) as fp
-               from audit.model_fingerprints) as c").rows[0] -%}
+              audit.shared_inputs as c").rows[0] -%}
     {{ return(not row[0]) }}
 {%- endmacro %}
 
@@ -116,10 +116,16 @@
 
 
 {#- WHERE clause of a person-incremental mart's input: on an incremental night only the dirty persons' rows, unless
-    the published marts are behind the state (then everyone's, like a full build). -#}
-{% macro where_mart_person_changed(alias, keyword='where', everyone=false) -%}
-    {%- if is_incremental() and not everyone and not marts_behind_state() %}
-    {{ keyword }} {{ is_changed_person(alias) }}
+    the published marts are behind the state (then everyone's, like a full build). With `or_emptied`, also
+    everyone's when the table is empty once its pre-hook ran (a pre-hook that decides to rebuild everyone truncates
+    it, so the query need not ask the same question again; a table left empty by deleting the dirty persons' rows
+    had no one else's rows to keep either). -#}
+{% macro where_mart_person_changed(alias, keyword='where', or_emptied=false) -%}
+    {%- if is_incremental() and not marts_behind_state() %}
+    {{ keyword }} ({{ is_changed_person(alias) }}
+    {%- if or_emptied %}
+        or not exists (select from {{ this }})
+    {%- endif %})
     {%- endif %}
 {%- endmacro %}
 
@@ -270,9 +276,14 @@
     delete from {{ this }} as t
     using {{ ref('int_outcome_person_changes') }} as och
     where t.employer_org_number = och.employer_org_number and t.person_key = och.person_key
-      and (och.is_dirty
       {%- if open_windows %}
-           or (och.sick_since_previous and t.index_date + t.window_days - 1 > {{ summary.final_until }})
-      {%- endif %})
+      -- the persons first, on their own: the planner then reads their few rows through the person index
+      -- instead of hashing the whole table (4.8 million rows at 50,000 x 5 years: 1.0 s -> 0.4 s)
+      and (och.is_dirty or och.sick_since_previous)
+      and (och.is_dirty
+           or (och.sick_since_previous and t.index_date + t.window_days - 1 > {{ summary.final_until }}))
+      {%- else %}
+      and och.is_dirty
+      {%- endif %}
     {%- endif -%}
 {%- endmacro %}
