@@ -61,11 +61,13 @@ current_inputs as (
     full outer join spells as s on s.employer_org_number = p.employer_org_number and s.person_key = p.person_key
 ),
 
--- materialized: inlined, the md5 of the episodes (megabytes of text) would be computed again for every person
+-- materialized: inlined, the fingerprint of the episodes would be computed again for every person. The episodes
+-- as a set (a count and a sum of 64-bit hashes, like the persons' rows): an ordered md5 of their text sorted the
+-- 156,000 episodes at 50,000 x 5 years every night (0.6 s)
 shared as materialized (
     select md5(
-        (select coalesce(string_agg(cast((e.episode_id, e.employer_org_number, e.person_key, e.service_key,
-                                          e.service_date) as text), ',' order by e.service_key, e.episode_id), '')
+        (select coalesce({{ set_fingerprint("hashtextextended(cast((e.episode_id, e.employer_org_number,
+                                                e.person_key, e.service_key, e.service_date) as text), 0)") }}, '')
          from {{ ref('int_intervention_episodes') }} as e)
         || '|' || {{ rows_text(ref('age_bands')) }}
         || '|' || {{ rows_text(ref('outcome_prior_spell_bands')) }}

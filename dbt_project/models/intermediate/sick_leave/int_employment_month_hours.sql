@@ -58,12 +58,18 @@ sick_days as materialized (
     {%- if is_incremental() %}
     where d.absence_date >= {{ first_open_month_literal() }}
     union all
+    -- per person through the sick days' (employer, person, ...) index: `offset 0` keeps the planner from turning
+    -- this into a hash join over every day (a parallel scan of the 5.7 million: 1.2 s -> 0.25 s)
     select d.*
-    from {{ ref('int_sick_leave_days') }} as d
-    inner join {{ ref('int_month_hours_changes') }} as mc
-        on mc.employer_org_number = d.employer_org_number and mc.person_key = d.person_key
-    where d.absence_date >= mc.month_from
-      and d.absence_date < coalesce({{ first_open_month_literal() }}, date 'infinity')  -- null: no previous night
+    from {{ ref('int_month_hours_changes') }} as mc
+    cross join lateral (
+        select d.*
+        from {{ ref('int_sick_leave_days') }} as d
+        where d.employer_org_number = mc.employer_org_number and d.person_key = mc.person_key
+          and d.absence_date >= mc.month_from
+          and d.absence_date < coalesce({{ first_open_month_literal() }}, date 'infinity')  -- null: no previous night
+        offset 0
+    ) as d
     {%- endif %}
 ),
 
@@ -78,7 +84,14 @@ sick as (
                 then d.sick_hours else 0
         end) as long_term_sick_hours
     from sick_days as d
-    inner join {{ ref('int_sick_spells') }} as s
+    inner join (
+        -- only the spells of the persons with days here: joined to all half million spells, they were sorted whole
+        select *
+        from {{ ref('int_sick_spells') }} as s
+        {%- if is_incremental() %}
+        where (s.employer_org_number, s.person_key) in (select employer_org_number, person_key from sick_days)
+        {%- endif %}
+    ) as s
         on s.employer_org_number = d.employer_org_number
        and s.person_key = d.person_key
        and d.absence_date between s.start_date and s.last_sick_date
