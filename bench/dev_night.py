@@ -173,6 +173,8 @@ def night(server: str, employees: int, years: int, compare: bool, top: int) -> d
            "full_refresh": res.full_refresh}
     out["kept"] = res.models_kept
     shutil.copy(target / "run_results.json", target.parent / "run_results_incremental.json")
+    shutil.rmtree(target.parent / "compiled_incremental", ignore_errors=True)
+    shutil.copytree(target / "compiled", target.parent / "compiled_incremental")  # the night's SQL, to EXPLAIN
     by_kind: dict[str, float] = {}
     for n in res.nodes:
         kind = n.resource_type if n.resource_type != "test" else (

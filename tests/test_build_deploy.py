@@ -79,3 +79,24 @@ def test_marts_are_behind_when_the_state_moved_since_the_last_publish(warehouse:
         conn.execute("""insert into audit.builds (run_id, status, finished_at, person_state_fp)
                         values ('n0', 'published', now() + interval '1 second', null)""")
         assert dbt_runner.marts_behind_state(conn)  # a published build that recorded no state: be safe
+
+
+def test_seeds_are_kept_only_while_no_other_project_built_since_the_last_publish(warehouse: str) -> None:
+    """An incremental night skips the seeds (and the tests that read only seeds) when the seed tables hold this
+    project's seeds: the last published build ran it, and no build since ran another project (whose seeds it
+    would have loaded)."""
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        assert not dbt_runner.seeds_loaded(conn, "A")  # nothing published
+        conn.execute("""insert into audit.builds (run_id, status, started_at, finished_at, project_fingerprint)
+                        values ('n1', 'published', now() - interval '2 days', now() - interval '2 days', 'A')""")
+        assert dbt_runner.seeds_loaded(conn, "A")
+        assert not dbt_runner.seeds_loaded(conn, "B")  # a deploy: the night is a full refresh, seeds loaded
+        conn.execute("""insert into audit.builds (run_id, status, started_at, project_fingerprint)
+                        values ('n2', 'failed', now() - interval '1 day', 'A')""")
+        assert dbt_runner.seeds_loaded(conn, "A")  # a failed night of the same project loaded the same seeds
+        conn.execute("""insert into audit.builds (run_id, status, started_at, project_fingerprint)
+                        values ('n3', 'failed', now() - interval '12 hours', 'B')""")
+        assert not dbt_runner.seeds_loaded(conn, "A")  # B's night may have loaded B's seeds: load A's again
+        conn.execute("""insert into audit.builds (run_id, status, started_at, finished_at, project_fingerprint)
+                        values ('n4', 'published', now() - interval '1 hour', now(), 'A')""")
+        assert dbt_runner.seeds_loaded(conn, "A")  # published since, so it loaded them (or they were A's)

@@ -347,6 +347,21 @@ def deploy_since_last_publish(conn: psycopg.Connection, fingerprint: str) -> str
     return None
 
 
+def seeds_loaded(conn: psycopg.Connection, fingerprint: str) -> bool:
+    """Whether the seed tables hold this project's seeds: the last published build ran this project (which the
+    first night of a project, a full refresh, loaded) and no build since ran another one. An incremental night then
+    need not load the seeds again nor run the tests that read only seeds: their outcome is the published build's.
+    Seeds loaded by hand (`dbt seed` outside build_aside) are not seen; run a full refresh after that."""
+    row = _last_published(conn)
+    if row is None or row[1] != fingerprint:
+        return False
+    return conn.execute(
+        """select not exists (
+               select 1 from audit.builds as b
+               where b.started_at >= (select started_at from audit.builds where run_id = %s) and b.run_id <> %s
+                 and b.project_fingerprint is distinct from %s)""", (row[0], row[0], fingerprint)).fetchone()[0]
+
+
 # The sick-leave state the incremental intermediates continue from (written at the end of each dbt build).
 _PERSON_STATE = "intermediate.int_payroll_person_state"
 
@@ -408,6 +423,7 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
                         reason)
             full_refresh = True
         behind = not full_refresh and marts_behind_state(conn)
+        keep_seeds = not full_refresh and seeds_loaded(conn, fingerprint)
         if behind:
             log.warning("dbt build: a build since the last published one was not published; the incremental "
                         "marts recompute every person's rows in their look-back tonight")
@@ -428,7 +444,12 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
         # the same project as the last published build, and the first build of a project to be published was a
         # full refresh whose unit tests passed.
         args += ["--exclude-resource-type", "unit_test"]
-    log.info("dbt build (marts into %s, as-of %s, full refresh %s)", BUILD_SCHEMA, as_of or "today", full_refresh)
+    if keep_seeds:
+        # the seeds as the published build left them (seeds_loaded): not loaded again, and the tests that read only
+        # seeds are left out with them (cautious: a test of a model against a seed still runs)
+        args += ["--exclude", "resource_type:seed", "--indirect-selection", "cautious"]
+    log.info("dbt build (marts into %s, as-of %s, full refresh %s, seeds %s)", BUILD_SCHEMA, as_of or "today",
+             full_refresh, "kept as published" if keep_seeds else "loaded")
     try:
         res = dbt_invoke(args, warehouse_url=url, target_path=target, marts_schema=BUILD_SCHEMA, as_of=as_of,
                          project_dir=project_dir, callbacks=[_node_finished], marts_behind_state=behind)

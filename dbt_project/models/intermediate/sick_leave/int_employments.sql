@@ -1,6 +1,11 @@
+{{ config(indexes=[{'columns': ['employer_org_number', 'employment_id'], 'unique': True}],
+          post_hook="analyze {{ this }}") }}
 -- One row per employment: personnel files are snapshots, so the row from the latest delivery describes it.
 -- An employment with no weekly hours (hourly paid, no schedule) is kept but flagged outside the population of
 -- the key figures, as the annual-report rules require.
+-- The grain is a unique index (checked as the table is built, instead of a test scanning it), which also serves
+-- int_sick_leave_days' lookup of a sick period's calendar: the planner estimates tonight's periods at a row or
+-- two, and without the index it scanned every employment for each of them.
 select distinct on (p.employer_org_number, p.employment_id)
     p.employer_org_number,
     p.employment_id,

@@ -2,8 +2,10 @@
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- depends_on: {{ ref('int_employments') }}
 -- The calendar of scheduled (ordinary) working hours: one row per employment with a schedule and working day
--- (Monday-Friday), weekly_hours / 5 each (macros/scheduled_calendar.sql defines the calendar). This is what
--- turns "dates and extent" into sick hours when an export gives no hours (int_sick_leave_days).
+-- (Monday-Friday), weekly_hours / 5 each (macros/scheduled_calendar.sql defines the calendar). The calendar
+-- that turns "dates and extent" into sick hours when an export gives no hours: int_sick_leave_days and
+-- int_employment_month_hours compute the same calendar from the macro (per day, per month) rather than reading
+-- this table, so neither waits for its nightly append.
 -- Incremental (see macros/changed_persons.sql): the employments of tonight's schedule-dirty persons (changed
 -- employments, first month or rules; a new absence does not change a calendar) are recomputed whole;
 -- everyone else's calendar only gets the days after the previous as-of date (those days are deleted first, so a

@@ -9,17 +9,7 @@ with episodes as (
 ),
 
 services as (
-    select
-        e.episode_id,
-        max(e.episode_end_date) as episode_end_date,
-        count(*) as services,
-        sum(s.amount_net) as amount_net,
-        (array_agg(s.intervention_type order by s.service_date, s.service_line_id))[1] as first_intervention_type,
-        string_agg(distinct s.intervention_type, ', ' order by s.intervention_type) as intervention_types,
-        (array_agg(s.provider_org_number order by s.service_date, s.service_line_id))[1] as provider_org_number
-    from {{ ref('int_intervention_episodes') }} as e
-    inner join {{ ref('int_invoice_services') }} as s on s.service_line_id = e.service_key
-    group by e.episode_id
+    select * from {{ ref('int_episode_services') }}
 ),
 
 comparison as (
