@@ -35,7 +35,7 @@ from tests.test_dbt_sick_leave import (
 
 D = dt.date.fromisoformat
 MODELS = ("+fct_absence_signals", "+fct_sick_leave_monthly", "+fct_sick_spells", "+rpt_sick_leave_key_figures",
-          "int_employer_month_totals", "int_payroll_person_state")
+          "int_employer_month_totals", "int_scheduled_hours", "int_payroll_person_state")
 # build only these models, seeds and the tests whose parents are all selected
 BUILD = ("build", "--indirect-selection", "cautious", "--select", *MODELS)
 LOOKBACK = ["--vars", "{sick_leave_lookback_days: 45}"]
