@@ -14,7 +14,7 @@
     uniqueness test would scan the whole table each night), `delete_call` (a macro call, as text) as the pre-hook
     of an incremental run, `other_indexes` (lists of columns) for those deletes, and statistics for the next
     model (analyze_when_new). -#}
-{% macro person_incremental(unique_columns, delete_call, other_indexes=[]) -%}
+{% macro person_incremental(unique_columns, delete_call, other_indexes=[], pre_hooks=[], post_hooks=[]) -%}
     {%- set indexes = [{'columns': unique_columns, 'unique': True}] -%}
     {%- for columns in other_indexes %}{% do indexes.append({'columns': columns}) %}{% endfor -%}
     {%- do return({
@@ -22,8 +22,8 @@
         'incremental_strategy': 'append',
         'on_schema_change': 'fail',
         'indexes': indexes,
-        'pre_hook': '{% if is_incremental() %}{{ ' ~ delete_call ~ ' }}{% endif %}',
-        'post_hook': '{{ analyze_when_new() }}',
+        'pre_hook': pre_hooks + ['{% if is_incremental() %}{{ ' ~ delete_call ~ ' }}{% endif %}'],
+        'post_hook': post_hooks + ['{{ analyze_when_new() }}'],
     }) -%}
 {%- endmacro %}
 
@@ -268,11 +268,19 @@
 
 {#- Pre-hook of an outcome model: everything when everyone is dirty, else the dirty persons' rows and, with
     `open_windows`, of the persons sick since the previous as-of date, the rows whose window was not over then. -#}
-{% macro delete_changed_outcome_rows(open_windows=false) -%}
+{#- With `comparison_groups`, int_outcome_comparison_groups follows: emptied with the table, or the rows about to be
+    deleted subtracted from it (macros/outcome_comparison_groups.sql). -#}
+{% macro delete_changed_outcome_rows(open_windows=false, comparison_groups=false) -%}
     {%- set summary = outcome_changes_summary() -%}
     {%- if summary.everyone -%}
     truncate {{ this }}
+    {%- if comparison_groups %};
+    {{ outcome_comparison_groups_reset() }}
+    {%- endif -%}
     {%- else -%}
+    {%- if comparison_groups -%}
+    {{ outcome_comparison_delta(-1, summary.final_until) }};
+    {% endif -%}
     delete from {{ this }} as t
     using {{ ref('int_outcome_person_changes') }} as och
     where t.employer_org_number = och.employer_org_number and t.person_key = och.person_key

@@ -1,6 +1,8 @@
 {{ config(**person_incremental(['subject_type', 'subject_id', 'window_days'],
-                                'delete_changed_outcome_rows(open_windows=true)',
-                                other_indexes=[['employer_org_number', 'person_key']])) }}
+                                'delete_changed_outcome_rows(open_windows=true, comparison_groups=true)',
+                                other_indexes=[['employer_org_number', 'person_key']],
+                                pre_hooks=['{% if not is_incremental() %}{{ outcome_comparison_groups_reset() }}{% endif %}'],
+                                post_hooks=['{{ outcome_comparison_after_insert() }}'])) }}
 -- depends_on: {{ ref('int_outcome_person_changes') }}
 -- Sick days and spells of every outcome subject in each window before (index - w .. index - 1) and after
 -- (index .. index + w - 1) its index date, counted up to the as-of date (whether the after-window has fully
@@ -16,6 +18,9 @@
 -- Incremental per person (int_outcome_person_changes): a night recomputes the dirty persons' rows, and of the
 -- persons sick on a day since the previous as-of date, the windows that were not over then. Nothing else moves
 -- with the as-of date: a person with no sick day since has the same counts up to either date.
+-- Its hooks keep int_outcome_comparison_groups (the comparison groups' sums) in step, in the same transaction:
+-- the rows replaced tonight are subtracted before the delete and added after the insert; a build from scratch or a
+-- night that recomputes everyone empties it, and that model counts it again.
 {%- set summary = outcome_changes_summary() if is_incremental() else {'everyone': true} %}
 with subjects as (
     select * from {{ ref('int_outcome_subjects') }} as s
