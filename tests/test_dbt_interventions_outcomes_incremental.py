@@ -37,7 +37,7 @@ from tests.test_dbt_interventions_support import (
 SELECT = ("--select", "+fct_intervention_outcomes", "+int_outcome_person_state", "path:seeds/interventions",
           "--exclude", "test_name:relationships")
 TABLES = ("intermediate.int_outcome_subjects", "intermediate.int_outcome_window_metrics",
-          "marts.fct_intervention_outcomes")
+          "intermediate.int_outcome_comparison_groups", "marts.fct_intervention_outcomes")
 
 
 def _build(url: str, target: Path, as_of: str, *extra: str) -> None:
@@ -132,3 +132,15 @@ def test_outcome_models_incremental_equal_full_refresh(warehouse: str, tmp_path:
                                "where person_key = %s and index_date = '2024-09-01'", (pkey("C2"),))
     assert [r["subject_type"] for r in subjects] == ["episode"]
     assert len(night3["intermediate.int_outcome_subjects"]) > len(night2["intermediate.int_outcome_subjects"])
+
+    # the comparison groups follow the window rows through the window model's hooks (night 2: the rows replaced
+    # subtracted, the new ones added; night 3: emptied and counted again). Emptied by a night whose groups model
+    # did not run (or failed), the hooks leave them empty and the model counts them again.
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("truncate intermediate.int_outcome_comparison_groups")
+        _absence(conn, _new_batch(conn, "absence", "franvaro_october"), "C1", "2024-10-01", "2024-10-02")
+        conn.commit()
+    _build(warehouse, target, "2024-10-15")
+    dirty, everyone = _changes(warehouse)
+    assert pkey("C1") in dirty and not everyone
+    _equals_full_refresh(warehouse, target, "2024-10-15")
