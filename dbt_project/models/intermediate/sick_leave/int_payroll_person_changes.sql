@@ -25,6 +25,10 @@ previous as (
         ['employer_first_month', 'date'], ['rules_fp', 'text'], ['as_of_date', 'date']]) }}
 ),
 
+previous_night as (
+    select max(as_of_date) as as_of_date, max(rules_fp) as rules_fp from previous
+),
+
 absence as (
     select
         a.employer_org_number,
@@ -40,10 +44,17 @@ absence as (
         {{ raw_rows_fingerprint('a', 'a.batch_id <= coalesce(p.absence_max_batch, 0)') }} as kept_fp,
         min(a.from_date) filter (
             where c.is_sick_leave and a.batch_id > coalesce(p.absence_max_batch, 0)) as first_added_sick_date,
-        min(a.from_date) as first_from_date
+        min(a.from_date) as first_from_date,
+        -- sick-leave periods with reported hours that ended since the previous night: their hours are now spread
+        -- over all their days (int_sick_leave_days), so those days are recomputed from the period's start (in
+        -- this pass rather than a second scan of the million rows)
+        min(a.from_date) filter (
+            where c.is_sick_leave and a.reported_hours is not null
+              and a.to_date > pn.as_of_date and a.to_date <= {{ as_of_date() }}) as ended_reported_from
     from {{ ref('stg_payroll__absence') }} as a
     left join {{ ref('absence_causes') }} as c on c.absence_category = a.absence_category
     left join previous as p on p.employer_org_number = a.employer_org_number and p.person_key = a.person_key
+    cross join previous_night as pn
     group by a.employer_org_number, a.person_key
 ),
 
@@ -89,28 +100,13 @@ current_inputs as (
         a.absence_open_until,
         a.kept_fp,
         a.first_added_sick_date,
+        a.ended_reported_from,
         e.employment_fp
     from absence as a
     full outer join employments as e
         on e.employer_org_number = a.employer_org_number and e.person_key = a.person_key
 ),
 
-previous_night as (
-    select max(as_of_date) as as_of_date, max(rules_fp) as rules_fp from previous
-),
-
--- sick-leave periods with reported hours that ended since the previous night: their hours are now spread over
--- all their days (int_sick_leave_days), so those days are recomputed from the period's start
-ended_reported as (
-    select a.employer_org_number, a.person_key, min(a.from_date) as first_from_date
-    from {{ ref('stg_payroll__absence') }} as a
-    inner join {{ ref('absence_causes') }} as c on c.absence_category = a.absence_category and c.is_sick_leave
-    cross join previous_night as pn
-    where a.reported_hours is not null
-      and a.to_date > pn.as_of_date
-      and a.to_date <= {{ as_of_date() }}
-    group by a.employer_org_number, a.person_key
-),
 
 flags as (
     select
@@ -144,14 +140,12 @@ flags as (
         coalesce(c.absence_open_until >= pn.as_of_date, false) as has_open_period,  -- null: no absence rows
         -- an open period changes the days from the previous night on, or from the start of a reported-hours
         -- period that has ended since
-        least(pn.as_of_date, er.first_from_date) as open_period_changed_from
+        least(pn.as_of_date, c.ended_reported_from) as open_period_changed_from
     from current_inputs as c
     full outer join previous as p
         on p.employer_org_number = c.employer_org_number and p.person_key = c.person_key
     left join employer_first_month as f
         on f.employer_org_number = coalesce(c.employer_org_number, p.employer_org_number)
-    left join ended_reported as er
-        on er.employer_org_number = c.employer_org_number and er.person_key = c.person_key
     cross join rules as r
     cross join previous_night as pn
 )
