@@ -5,7 +5,9 @@
 Databases on the benchmark's embedded server (bench/work/home), per size:
   dev_raw_<n>x<y>    the demo data loaded with the project's loaders (made once)
   dev_n_<n>x<y>      a copy of it at night N: build_aside(as_of=D+1, full_refresh=True) + publish(), then the new
-                     day's file loaded (bench.build.new_day_file); made again with --renew or when missing
+                     day's file loaded (bench.build.new_day_file); made again with --renew or when missing. Built
+                     under the name dev_run_<n>x<y> and renamed: the fingerprinted_table hashes include dbt's
+                     relation names, which include the database, so the invoice chain stays KEPT in the copies
   dev_run_<n>x<y>    a fresh copy of dev_n (CREATE DATABASE ... TEMPLATE) for every timed night N+1:
                      build_aside(as_of=D+2) incremental, not published, so every run starts from the same state
 With --compare the incremental night's marts are kept aside (schema cmp_incr) and a full refresh of the same
@@ -14,7 +16,10 @@ night is built; every mart is compared with it, EXCEPT both ways.
 The dbt project's fingerprint of the published build is set to the current one in each copy, so that a changed
 project does not turn the night into a full refresh (the deploy guard). A changed intermediate or incremental
 mart model is part of its rules fingerprint and makes everyone dirty: use --renew after such a change so night N
-is built with the same code. Prints the wall time, the node time summed, and the slowest nodes.
+is built with the same code (and do not edit the dbt project while a night is being timed: dbt parses it when
+the night starts). Prints the wall time, the node time summed (per resource type), and the slowest nodes; keeps
+the night's run_results.json and compiled SQL (compiled_incremental/, to EXPLAIN against dev_run_<n>x<y>) under
+bench/work/dev_night_<n>x<y>/.
 """
 
 from __future__ import annotations
