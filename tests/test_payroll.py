@@ -432,3 +432,16 @@ def test_iso_dates_read_directly_agree_with_strptime() -> None:
                     _to_date(value, fmt)
             else:
                 assert _to_date(value, fmt) == expected
+
+
+def test_bundled_dialects_read_the_same_with_libyaml_and_pure_python() -> None:
+    """The dialects are parsed with libyaml's loader when PyYAML has it; both loaders read the same documents."""
+    import yaml
+
+    from frisk.payroll import dialects
+
+    paths = sorted(dialects.BUNDLED_DIR.glob("*.y*ml"))
+    assert len(paths) >= 2
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=dialects._SAFE_LOADER) == yaml.load(text, Loader=yaml.SafeLoader), path.name
