@@ -178,9 +178,7 @@ class Pseudonymiser:
     def pseudonymise_fields(self, value: str) -> tuple[str, int, str, bool]:
         """(person_key, birth year, sex, is coordination number) of `value`: `pseudonymise` for the hot path."""
         normalised, year, sex, coordination = _parse(value, self._today)
-        mac = self._mac.copy()
-        mac.update(normalised.encode("ascii"))
-        return mac.hexdigest(), year, sex, coordination
+        return self.person_key(normalised), year, sex, coordination
 
 
 # Anything shaped like a personnummer, for scanners and for masking free text before it is written anywhere.
