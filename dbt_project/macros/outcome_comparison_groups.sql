@@ -48,8 +48,7 @@
     from {{ this }} as t
     inner join {{ ref('int_outcome_person_changes') }} as och
         on och.employer_org_number = t.employer_org_number and och.person_key = t.person_key
-    where (och.is_dirty or och.sick_since_previous)
-      and (och.is_dirty or (och.sick_since_previous and t.index_date + t.window_days - 1 > {{ final_until }}))
+    where {{ outcome_window_replaced('t', 'och', final_until) }}
       and t.subject_type = 'comparison'
       and {{ outcome_comparison_cell_known('t') }}
       and exists (select from {{ groups }})
