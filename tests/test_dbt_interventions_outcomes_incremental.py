@@ -5,7 +5,9 @@ int_outcome_window_metrics recompute only the persons int_outcome_person_changes
 metrics also the windows that were still open on the previous as-of date. After each night the two models and
 fct_intervention_outcomes must equal a full refresh as of the same date, row for row.
 - Before night 1, T12 falls ill from 2024-06-25 until further notice (an open sick-leave period: the spell has
-  no end date on either night, so T12 is not dirty, but is sick on the days in between).
+  no end date on either night, so T12 is not dirty, but is sick on the days in between). C2, a comparison person,
+  too: its open comparison windows are replaced on night 2 without C2 being dirty, which the comparison groups'
+  hooks must follow (a delta over the dirty persons alone makes the groups differ from a full refresh).
 - Night 2 (as-of 2024-08-15): C1 gets a new spell in a late file (a later batch), and C3 moves to the school
   sector in a personnel re-delivery: only C1 and C3 are dirty. T12's 90-day window (first service 2024-05-01)
   ends on 2024-07-29, between the two nights: it becomes complete, and its sick days grow from 6 to 35 although
@@ -101,6 +103,9 @@ def test_outcome_models_incremental_equal_full_refresh(warehouse: str, tmp_path:
     _world(warehouse)
     with psycopg.connect(warehouse) as conn:
         _absence(conn, _new_batch(conn, "absence", "franvaro_open"), "T12", "2024-06-25", None)
+        # a comparison person sick until further notice too: the windows of comparison rows left open on night 1
+        # move through the comparison groups' hooks on night 2 without C2 being dirty
+        _absence(conn, _new_batch(conn, "absence", "franvaro_open_c2"), "C2", "2024-06-20", None)
         conn.commit()
 
     _build(warehouse, target, "2024-06-30")
