@@ -35,13 +35,12 @@ from tests.test_dbt_sick_leave import (
 
 D = dt.date.fromisoformat
 MODELS = ("+fct_absence_signals", "+fct_sick_leave_monthly", "+fct_sick_spells", "+rpt_sick_leave_key_figures",
-          "int_employer_month_totals", "int_scheduled_hours", "int_payroll_person_state")
+          "int_employer_month_totals", "int_payroll_person_state")
 # build only these models, seeds and the tests whose parents are all selected
 BUILD = ("build", "--indirect-selection", "cautious", "--select", *MODELS)
 LOOKBACK = ["--vars", "{sick_leave_lookback_days: 45}"]
 SIGNAL_RUN_COLUMNS = ("first_reported_on", "evaluated_on")  # run history, not a function of the data
 INTERMEDIATE = (
-    "int_scheduled_hours",
     "int_sick_leave_days",
     "int_sick_spells",
     "int_sick_spells_reillness",
@@ -65,11 +64,11 @@ def _dirty(url: str, flag: str = "is_dirty") -> set[str]:
         return {r[0] for r in rows}
 
 
-def _sick_days_from(url: str) -> dict[str, dt.date]:
+def _changed_from(url: str) -> dict[str, dt.date]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            "select person_key, sick_days_from from intermediate.int_payroll_person_changes "
-            "where is_dirty and sick_days_from is not null"
+            "select person_key, changed_from from intermediate.int_payroll_person_changes "
+            "where is_dirty and changed_from is not null"
         )
         return dict(rows.fetchall())
 
@@ -181,7 +180,10 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         # other seven (w4 with a signal inside the look-back among them): untouched
         assert _dirty(url) == {"pk_p1", "pk_p2", "pk_w1", "pk_w2", "pk_w3"}
         assert _dirty(url, "is_schedule_dirty") == {"pk_w1"}  # new absence rows leave a calendar alone
-        assert _sick_days_from(url) == {"pk_p2": D("2024-05-31")}  # the others changed: all their days
+        # the first sick day recomputed: p2's open period from the previous night on; w2's and w3's added rows from
+        # their first day on (w2's period is open as well, from the previous night); p1 (a superseded delivery) and
+        # w1 (a changed calendar): all their days
+        assert _changed_from(url) == {"pk_p2": D("2024-05-31"), "pk_w2": D("2024-05-31"), "pk_w3": D("2024-05-01")}
         # month hours recomputed from: all months after a superseded delivery (p1) or a changed employment (w1);
         # else the first changed day's month, widened to the start of a spell running into it (p2, w3). w2's
         # added period ends after the previous night, so it counts as open from that night on (May 31)
@@ -195,7 +197,7 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         assert _dirty(url) == {"pk_p2", "pk_w2"}  # only the open periods move
         assert _dirty(url, "is_schedule_dirty") == set()
         # p2's days from the previous night on; w2's from the start of the period whose hours are now spread
-        assert _sick_days_from(url) == {"pk_p2": D("2024-06-30"), "pk_w2": D("2024-06-24")}
+        assert _changed_from(url) == {"pk_p2": D("2024-06-30"), "pk_w2": D("2024-06-24")}
         # p2's spell was long-term already (72 days): its April and May stay, only June on is recomputed
         assert _months_from(url) == {"pk_p2": "2024-06-01", "pk_w2": "2024-06-01"}
         night3_int = _intermediate(url)
@@ -207,9 +209,15 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
     for table in INTERMEDIATE:
         assert incremental_int[table] == full_int[table], table
         assert night3_int[table] == night3_full_int[table], table
-    w1_days = [r for r in full_int["int_scheduled_hours"] if ",EW1," in r[0]]
-    assert w1_days and all(r[0].endswith(",6.0000)") for r in w1_days)  # 30 h / 5, back to its first day
-    assert len(night3_int["int_scheduled_hours"]) > len(full_int["int_scheduled_hours"])  # July was added
+    def month_hours(rows: list[tuple], employment: str) -> dict[str, str]:
+        # month start -> scheduled hours, read from the row's text (..., month_start, age, scheduled_hours, ...)
+        fields = [r[0].strip("()").split(",") for r in rows if f",{employment}," in r[0]]
+        return {f[8]: f[10] for f in fields}
+
+    # w1 now works 30 h: 6 h a working day, back to the calendar's first month (January 2024: 23 working days)
+    assert month_hours(incremental_int["int_employment_month_hours"], "EW1")["2024-01-01"] == "138.0000"
+    assert "2024-07-01" in month_hours(night3_int["int_employment_month_hours"], "EW1")  # July was added
+    assert "2024-07-01" not in month_hours(full_int["int_employment_month_hours"], "EW1")
 
     assert incremental["fct_sick_leave_monthly"] == full["fct_sick_leave_monthly"]
     assert incremental["rpt_sick_leave_key_figures"] == full["rpt_sick_leave_key_figures"]

@@ -30,7 +30,7 @@
 
 {#- Post-hook of an incremental model: analyze the table when it has no statistics yet (a first build or a full
     refresh), not after a night that changed a few thousand of its rows. Sampling a large table costs up to 0.5 s a
-    model (int_scheduled_hours: 47 million rows at 50,000 x 5 years), and a night's rows barely move the
+    model (a 47-million-row calendar table at 50,000 x 5 years, since dropped), and a night's rows barely move the
     statistics; for the indexed date columns the planner reads the actual range from the index anyway.
     Autovacuum analyzes them once enough rows have changed. -#}
 {% macro analyze_when_new() -%}
@@ -141,14 +141,14 @@
 {%- endmacro %}
 
 
-{#- int_sick_leave_days' pre-hook: the dirty persons' sick days from their sick_days_from on (null = all). -#}
+{#- int_sick_leave_days' pre-hook: the dirty persons' sick days from their changed_from on (null = all). -#}
 {% macro delete_changed_sick_days() -%}
     delete from {{ this }} as t
     using {{ ref('int_payroll_person_changes') }} as chg
     where chg.is_dirty
       and t.employer_org_number = chg.employer_org_number
       and t.person_key = chg.person_key
-      and (chg.sick_days_from is null or t.absence_date >= chg.sick_days_from)
+      and (chg.changed_from is null or t.absence_date >= chg.changed_from)
 {%- endmacro %}
 
 

@@ -7,8 +7,8 @@
 -- schedule (the key-figure population). Long-term = hours in spells of long_term_min_days+ consecutive days
 -- (valid on the spell's start), counting the whole spell, as the annual-report definition does.
 -- Scheduled hours are the month's working days in the employment's calendar x its daily hours, counted by
--- arithmetic on the same calendar int_scheduled_hours spells out day by day (macros/scheduled_calendar.sql):
--- summing that table's 20 million day rows at 50,000 employees took most of this model's time.
+-- arithmetic on the calendar int_sick_leave_days reads per day (macros/scheduled_calendar.sql): summing a table
+-- of 20 million day rows at 50,000 employees took most of this model's time.
 -- Incremental (macros/changed_persons.sql): each dirty person's months from the first that may have changed
 -- (int_month_hours_changes: all of them after a changed employment or a superseded delivery; usually the last
 -- month or two), and every employment's months from the month after the previous as-of date on (their

@@ -2,7 +2,7 @@
 -- What changed tonight, per employer and person: the input fingerprint of every person with payroll data, next
 -- to the fingerprint the last completed build consumed (int_payroll_person_state). is_dirty marks the persons
 -- whose day-level sick-leave rows the incremental intermediate models recompute tonight; everyone else's rows
--- are kept, and only grow by the days after the previous as-of date (see int_scheduled_hours).
+-- are kept, and only grow by the days after the previous as-of date.
 -- A person is dirty when
 --   * their current absence rows changed: a new delivery, a corrected re-delivery that superseded a batch, a
 --     batch the quality gate rejected (raw rows never change, so the set of (batch_id, line_no) identifies them);
@@ -124,8 +124,8 @@ flags as (
         r.rules_fp,
         cast({{ as_of_date() }} as date) as as_of_date,
         pn.as_of_date as previous_as_of_date,
-        -- the working-day calendar (int_scheduled_hours) only reads employments and the employer's first month: a
-        -- new absence row or an open sick-leave period leaves it alone (the new days are added for everyone)
+        -- the working-day calendar (macros/scheduled_calendar.sql) only reads employments and the employer's first
+        -- month: a new absence row or an open sick-leave period leaves it alone (the new days are added for everyone)
         coalesce(
             p.person_key is null
             or c.person_key is null
@@ -164,17 +164,15 @@ select
     fl.previous_as_of_date,
     fl.is_schedule_dirty or fl.absence_changed or fl.has_open_period as is_dirty,
     fl.is_schedule_dirty,
-    -- the first day of the person's sick days recomputed tonight; null = all of them (a changed input). A person
-    -- dirty only because a period is open keeps the days before the previous as-of date: those do not change,
-    -- except a reported-hours period that has ended since (then from its start)
-    case
-        when fl.has_open_period and not (fl.is_schedule_dirty or fl.absence_changed)
-            then fl.open_period_changed_from
-    end as sick_days_from,
     -- the first day whose sick days may differ from last night's; null = any day (a changed calendar, or absence
-    -- rows superseded or rejected). Rows only added change their own days on; an open period, the days from the
-    -- previous night (or its reported-hours period's start) on. 'infinity': no sick day changed (only non-sick
-    -- rows were added). int_month_hours_changes widens it to the spells around it.
+    -- rows superseded or rejected). int_sick_leave_days recomputes a dirty person's days from it on; the days
+    -- before it cannot change:
+    --   * rows only added change the days from the first added sick period on (a day's winning period is chosen
+    --     among the periods covering that day, and a period's reported hours are spread over its own days);
+    --   * an open period changes the days from the previous night on (that day's continues_after_as_of turns
+    --     false), or from the start of a reported-hours period that has ended since;
+    --   * 'infinity': no sick day changed (only non-sick rows were added).
+    -- int_month_hours_changes widens it to the spells around it.
     case
         when not fl.is_schedule_dirty and (not fl.absence_changed or fl.absence_only_added)
             then least(

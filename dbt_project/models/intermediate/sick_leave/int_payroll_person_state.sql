@@ -1,4 +1,3 @@
--- depends_on: {{ ref('int_scheduled_hours') }}
 -- depends_on: {{ ref('int_employment_month_hours') }}
 -- depends_on: {{ ref('int_sick_spells_reillness') }}
 -- depends_on: {{ ref('int_sick_spell_milestones') }}

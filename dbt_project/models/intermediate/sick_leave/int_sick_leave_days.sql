@@ -5,16 +5,17 @@
 -- repeated deliveries never count twice: per employment and day one period wins (highest extent, then the
 -- latest delivery). Sick hours = scheduled hours x extent; when the export gave hours for a finished period,
 -- those hours are spread over the period's scheduled days instead.
--- Incremental: the dirty persons' days from their sick_days_from on (int_payroll_person_changes; null = all):
--- a person whose only change is an open period gets the days after the previous night, and so does the last
--- day before (its continues_after_as_of is no longer true).
+-- Incremental: the dirty persons' days from their changed_from on (int_payroll_person_changes; null = all): a
+-- person with rows only added gets the days from the first added sick period on; a person whose only change is
+-- an open period gets the days after the previous night, and so does the last day before (its
+-- continues_after_as_of is no longer true).
 with sick_periods as (
     select
         a.*,
         {%- if is_incremental() %}
-        chg.sick_days_from
+        chg.changed_from
         {%- else %}
-        cast(null as date) as sick_days_from
+        cast(null as date) as changed_from
         {%- endif %}
     from {{ ref('stg_payroll__absence') }} as a
     inner join {{ ref('absence_causes') }} as c
@@ -29,7 +30,7 @@ with sick_periods as (
       -- otherwise sorted all million current absence rows on disk to merge-join them with the dirty persons
       -- (2.4 s; the hashed semi-join filters them as they are read, 1.1 s at 50,000 x 5 years)
       and {{ is_changed_person('a') }}
-      and coalesce(a.to_date, date 'infinity') >= coalesce(chg.sick_days_from, date '-infinity')
+      and coalesce(a.to_date, date 'infinity') >= coalesce(chg.changed_from, date '-infinity')
     {%- endif %}
 ),
 
@@ -43,7 +44,7 @@ period_days as (
         p.reported_hours,
         p.batch_id,
         p.line_no,
-        p.sick_days_from,
+        p.changed_from,
         -- still running after the as-of date: the spell is ongoing tonight
         (cast(d.day as date) = {{ as_of_date() }}
             and (p.to_date is null or p.to_date > {{ as_of_date() }})) as continues_after_as_of,
@@ -55,7 +56,7 @@ period_days as (
         -- a period whose reported hours are spread needs all its days for the spread, others only the new ones
         case
             when p.reported_hours is not null and p.to_date <= {{ as_of_date() }} then p.from_date
-            else greatest(p.from_date, coalesce(p.sick_days_from, p.from_date))
+            else greatest(p.from_date, coalesce(p.changed_from, p.from_date))
         end,
         least(coalesce(p.to_date, {{ as_of_date() }}), {{ as_of_date() }}),
         interval '1 day'
@@ -63,9 +64,9 @@ period_days as (
 ),
 
 -- the employments' working-day calendars (macros/scheduled_calendar.sql): a day's scheduled hours are the
--- calendar's daily hours on its Monday-Friday days, exactly the rows int_scheduled_hours spells out. Computed here
--- rather than read from that table, so this model does not wait for the calendar's nightly append of a day for
--- every employment (about 3 s of the incremental night's critical path at 50,000 x 5 years).
+-- calendar's daily hours on its Monday-Friday days, looked up for the sick days alone (a table of every
+-- employment's working days was 47 million rows at 50,000 x 5 years, and its nightly append of a day for every
+-- employment was about 3 s of the incremental night's critical path).
 calendars as (
     {{ scheduled_calendars() }}
 ),
@@ -117,4 +118,4 @@ select
     batch_id as source_batch_id,
     line_no as source_line_no
 from one_per_day
-where absence_date >= coalesce(sick_days_from, absence_date)
+where absence_date >= coalesce(changed_from, absence_date)
