@@ -1,6 +1,10 @@
-{{ config(**person_incremental(['subject_type', 'subject_id'], 'delete_changed_outcome_rows()',
-                                other_indexes=[['employer_org_number', 'person_key']])) }}
+{{ config(**person_incremental(['employer_org_number', 'person_key', 'subject_type', 'subject_id'],
+                                'delete_changed_outcome_rows()')) }}
 -- depends_on: {{ ref('int_outcome_person_changes') }}
+-- The grain's unique index leads with the person (a subject belongs to one person: an episode's, or the md5 of
+-- employer, person and index date), so a night's rows, a few persons' each, sit together in it: one index that
+-- also serves the per-person deletes, instead of a second one and inserts at random places in a 300 MB index
+-- ordered by the subject's md5.
 -- The people outcomes are measured for, each with an index date and the attributes they are matched on:
 -- every intervention episode (index = its first service), and for each employer and month in which an episode
 -- started, every employee on that month's first day who had no service within control_exclusion_days of it

@@ -1,9 +1,12 @@
-{{ config(**person_incremental(['subject_type', 'subject_id', 'window_days'],
+{{ config(**person_incremental(['employer_org_number', 'person_key', 'subject_type', 'subject_id', 'window_days'],
                                 'delete_changed_outcome_rows(open_windows=true, comparison_groups=true)',
-                                other_indexes=[['employer_org_number', 'person_key']],
                                 pre_hooks=['{% if not is_incremental() %}{{ outcome_comparison_groups_reset() }}{% endif %}'],
                                 post_hooks=['{{ outcome_comparison_after_insert() }}'])) }}
 -- depends_on: {{ ref('int_outcome_person_changes') }}
+-- The grain's unique index leads with the person (a subject belongs to one person: an episode's, or the md5 of
+-- employer, person and index date), so a night's rows, a few persons' each, sit together in it: one index that
+-- also serves the per-person deletes, instead of a second one and inserts at random places in a 300 MB index
+-- ordered by the subject's md5.
 -- Sick days and spells of every outcome subject in each window before (index - w .. index - 1) and after
 -- (index .. index + w - 1) its index date, counted up to the as-of date (whether the after-window has fully
 -- passed is the mart's follow_up_complete: it is a function of the as-of date alone).

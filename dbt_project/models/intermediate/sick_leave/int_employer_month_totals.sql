@@ -10,9 +10,5 @@ select
     count(distinct h.person_key) as employees,
     sum(h.sick_hours) as sick_hours,
     sum(h.scheduled_hours) as scheduled_hours
-from {{ ref('int_employment_month_hours') }} as h
-{%- if is_incremental() %}
-inner join {{ employer_months_from() }} as w
-    on w.employer_org_number = h.employer_org_number and h.month_start >= w.month_from
-{%- endif %}
+from {{ month_hours_since_changed('h') }}
 group by h.employer_org_number, h.month_start

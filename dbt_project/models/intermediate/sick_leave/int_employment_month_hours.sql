@@ -1,4 +1,6 @@
-{{ config(**person_incremental(['employer_org_number', 'employment_id', 'month_start'], "delete_changed_person_months('month_start')")) }}
+{{ config(**person_incremental(['employer_org_number', 'person_key', 'employment_id', 'month_start'],
+                                "delete_changed_person_months('month_start')",
+                                other_indexes=[['employer_org_number', 'month_start']])) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- depends_on: {{ ref('int_month_hours_changes') }}
 -- depends_on: {{ ref('int_employments') }}

@@ -22,13 +22,9 @@ with base as (
         sum(h.scheduled_hours) as scheduled_hours,
         sum(h.sick_hours) as sick_hours,
         sum(h.long_term_sick_hours) as long_term_sick_hours
-    from {{ ref('int_employment_month_hours') }} as h
+    from {{ month_hours_since_changed('h', year=true) }}
     left join {{ ref('age_bands') }} as a
         on h.age_in_year >= a.min_age and (a.max_age is null or h.age_in_year <= a.max_age)
-    {%- if is_incremental() %}
-    inner join {{ employer_months_from() }} as w
-        on w.employer_org_number = h.employer_org_number and h.month_start >= date_trunc('year', w.month_from)
-    {%- endif %}
     group by 1, 2, 3, 4, 5, 6, 7, 8
 ),
 

@@ -9,13 +9,9 @@
 -- this is not summed from the night's changes: a person counts once per group, whatever their employments.
 with base as (
     select h.*, a.age_band
-    from {{ ref('int_employment_month_hours') }} as h
+    from {{ month_hours_since_changed('h') }}
     left join {{ ref('age_bands') }} as a
         on h.age_in_year >= a.min_age and (a.max_age is null or h.age_in_year <= a.max_age)
-    {%- if is_incremental() %}
-    inner join {{ employer_months_from() }} as w
-        on w.employer_org_number = h.employer_org_number and h.month_start >= w.month_from
-    {%- endif %}
 )
 
 select
