@@ -73,6 +73,12 @@ def _changed_from(url: str) -> dict[str, dt.date]:
         return dict(rows.fetchall())
 
 
+def _spells(url: str, person: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select start_date, spell_seq from intermediate.int_sick_spells where person_key = %s "
+                            "order by start_date", (person,)).fetchall()
+
+
 def _months_from(url: str) -> dict[str, str]:
     # as text: '-infinity' (all months) is not a Python date
     with psycopg.connect(url) as conn:
@@ -123,6 +129,9 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
                     sick(EMP_A, "pk_w4", "EW4", "2024-05-17", "2024-05-17"),
                     sick(EMP_A, "pk_w4", "EW4", "2024-05-22", "2024-05-22"),
                     sick(EMP_A, "pk_w4", "EW4", "2024-05-27", "2024-05-27"),
+                    # w5: two finished spells, kept when night 2 adds a third (its spell_seq continues at 3)
+                    sick(EMP_A, "pk_w5", "EW5", "2024-02-05", "2024-02-06"),
+                    sick(EMP_A, "pk_w5", "EW5", "2024-03-11", "2024-03-11"),
                 ],
             )
             b = add_batch(conn, "payroll", "absence", "abs_2.csv", EMP_A)
@@ -166,6 +175,7 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
                     # long-term although only rows from May 1 on were added (its day-60 signal, May 30, is inside
                     # the look-back)
                     sick(EMP_A, "pk_w3", "EW3", "2024-05-01", "2024-05-31"),
+                    sick(EMP_A, "pk_w5", "EW5", "2024-06-10", "2024-06-11"),
                 ],
             )
             # a personnel re-delivery (same delivery, so it supersedes): pk_w1 now works 30 hours a week
@@ -178,17 +188,21 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         incremental_int = _intermediate(url)
         # p1: new and corrected rows; p2: a spell open on night 1; w1: changed hours; w2, w3: rows added; the
         # other seven (w4 with a signal inside the look-back among them): untouched
-        assert _dirty(url) == {"pk_p1", "pk_p2", "pk_w1", "pk_w2", "pk_w3"}
+        assert _dirty(url) == {"pk_p1", "pk_p2", "pk_w1", "pk_w2", "pk_w3", "pk_w5"}
         assert _dirty(url, "is_schedule_dirty") == {"pk_w1"}  # new absence rows leave a calendar alone
         # the first sick day recomputed: p2's open period from the previous night on; w2's and w3's added rows from
         # their first day on (w2's period is open as well, from the previous night); p1 (a superseded delivery) and
         # w1 (a changed calendar): all their days
-        assert _changed_from(url) == {"pk_p2": D("2024-05-31"), "pk_w2": D("2024-05-31"), "pk_w3": D("2024-05-01")}
+        assert _changed_from(url) == {"pk_p2": D("2024-05-31"), "pk_w2": D("2024-05-31"), "pk_w3": D("2024-05-01"),
+                                      "pk_w5": D("2024-05-31")}  # its added period ends after May 31: open then
+        # int_sick_spells recomputed w5's June spell only: its two earlier spells are the ones night 1 wrote
+        assert [(r[0], r[1]) for r in _spells(url, "pk_w5")] == [
+            (D("2024-02-05"), 1), (D("2024-03-11"), 2), (D("2024-06-10"), 3)]
         # month hours recomputed from: all months after a superseded delivery (p1) or a changed employment (w1);
         # else the first changed day's month, widened to the start of a spell running into it (p2, w3). w2's
         # added period ends after the previous night, so it counts as open from that night on (May 31)
         assert _months_from(url) == {"pk_p1": "-infinity", "pk_w1": "-infinity", "pk_p2": "2024-04-01",
-                                     "pk_w2": "2024-05-01", "pk_w3": "2024-04-01"}
+                                     "pk_w2": "2024-05-01", "pk_w3": "2024-04-01", "pk_w5": "2024-05-01"}
         run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-06-30")
         full = _snapshot(url)
         full_int = _intermediate(url)

@@ -152,6 +152,19 @@
 {%- endmacro %}
 
 
+{#- int_sick_spells' pre-hook: each dirty person's spells that may change tonight, those ending on or after the day
+    before their changed_from (null = all of them; 'infinity' = none). A spell that ends earlier keeps its days,
+    and the day after it stays a non-sick day, so new sick days cannot join it. -#}
+{% macro delete_changed_spells() -%}
+    delete from {{ this }} as t
+    using {{ ref('int_payroll_person_changes') }} as chg
+    where chg.is_dirty
+      and t.employer_org_number = chg.employer_org_number
+      and t.person_key = chg.person_key
+      and (chg.changed_from is null or t.last_sick_date >= chg.changed_from - 1)
+{%- endmacro %}
+
+
 {#- The previous as-of date as a literal, read when the hook runs: the planner then knows from the statistics that
     almost no row is later, and deletes them through an index instead of scanning the table. -#}
 {% macro previous_as_of_literal() -%}

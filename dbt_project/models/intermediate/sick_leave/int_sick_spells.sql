@@ -1,10 +1,29 @@
-{{ config(**person_incremental(['spell_id'], 'delete_changed_persons()')) }}
+{{ config(**person_incremental(['spell_id'], 'delete_changed_spells()',
+                                other_indexes=[['employer_org_number', 'person_key', 'last_sick_date']])) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Sick spells per person and employer: consecutive sick days (overlapping and adjacent periods, also across a
 -- person's employments) form one spell (gaps and islands on calendar days). The extent is kept day-weighted:
 -- avg_extent_pct is the mean of the daily extents. A spell still running after the as-of date is ongoing
 -- (end_date null) and its length counts up to the as-of date.
-with person_days as (
+-- Incremental per spell: a dirty person's spells from the one that reaches the day before their changed_from on
+-- are recomputed (delete_changed_spells); the earlier ones are kept, since their days did not change and the day
+-- after each is still not a sick day. At 50,000 x 5 years a night's 3,227 dirty persons have 51,897 spells, of
+-- which about 3,200 change (most are dirty only because a long spell is still open). The days read are those after
+-- the person's last kept spell, and spell_seq continues from the kept spells' count.
+with
+{%- if is_incremental() %}
+kept as (
+    select chg.employer_org_number, chg.person_key, count(s.spell_id) as kept_spells,
+           max(s.last_sick_date) as kept_until
+    from {{ ref('int_payroll_person_changes') }} as chg
+    left join {{ this }} as s
+        on s.employer_org_number = chg.employer_org_number and s.person_key = chg.person_key
+    where chg.is_dirty
+    group by chg.employer_org_number, chg.person_key
+),
+{%- endif %}
+
+person_days as (
     select
         employer_org_number,
         person_key,
@@ -17,6 +36,10 @@ with person_days as (
     from {{ ref('int_sick_leave_days') }} as d
     {%- if is_incremental() %}
     where {{ is_changed_person('d') }}
+      and d.absence_date > coalesce(
+          (select k.kept_until from kept as k
+           where k.employer_org_number = d.employer_org_number and k.person_key = d.person_key),
+          date '-infinity')
     {%- endif %}
     group by employer_org_number, person_key, absence_date
 ),
@@ -60,7 +83,10 @@ select
     s.sick_hours,
     cast(row_number() over (
         partition by s.employer_org_number, s.person_key order by s.start_date
-    ) as integer) as spell_seq
+    ) {%- if is_incremental() %} + k.kept_spells{% endif %} as integer) as spell_seq
 from spells as s
 left join {{ ref('int_employments') }} as e
     on e.employer_org_number = s.employer_org_number and e.employment_id = s.employment_id
+{%- if is_incremental() %}
+inner join kept as k on k.employer_org_number = s.employer_org_number and k.person_key = s.person_key
+{%- endif %}
