@@ -25,23 +25,22 @@ kept as (
 
 person_days as (
     select
-        employer_org_number,
-        person_key,
-        absence_date,
-        max(extent_pct) as extent_pct,
-        sum(sick_hours) as sick_hours,
-        bool_or(continues_after_as_of) as continues_after_as_of,
+        d.employer_org_number,
+        d.person_key,
+        d.absence_date,
+        max(d.extent_pct) as extent_pct,
+        sum(d.sick_hours) as sick_hours,
+        bool_or(d.continues_after_as_of) as continues_after_as_of,
         -- the employment with the largest extent carries the spell's org unit
-        (array_agg(employment_id order by extent_pct desc, employment_id))[1] as employment_id
+        (array_agg(d.employment_id order by d.extent_pct desc, d.employment_id))[1] as employment_id
     from {{ ref('int_sick_leave_days') }} as d
     {%- if is_incremental() %}
-    where {{ is_changed_person('d') }}
-      and d.absence_date > coalesce(
-          (select k.kept_until from kept as k
-           where k.employer_org_number = d.employer_org_number and k.person_key = d.person_key),
-          date '-infinity')
+    -- a join, not a subquery per day: the kept spells' end is looked up once per dirty person
+    inner join kept as k
+        on k.employer_org_number = d.employer_org_number and k.person_key = d.person_key
+    where d.absence_date > coalesce(k.kept_until, date '-infinity')
     {%- endif %}
-    group by employer_org_number, person_key, absence_date
+    group by d.employer_org_number, d.person_key, d.absence_date
 ),
 
 islands as (
