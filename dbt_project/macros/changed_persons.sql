@@ -141,27 +141,18 @@
 {%- endmacro %}
 
 
-{#- int_sick_leave_days' pre-hook: the dirty persons' sick days from their changed_from on (null = all). -#}
-{% macro delete_changed_sick_days() -%}
+{#- Pre-hook of a model recomputed from each dirty person's changed_from on (null = all their rows; 'infinity' =
+    none): their rows whose `date_column` is on or after changed_from minus `days_before`.
+      int_sick_leave_days: absence_date, 0 (the days from changed_from on);
+      int_sick_spells: last_sick_date, 1 (the spells that reach the day before it: a spell that ends earlier keeps
+      its days, and the day after it stays a non-sick day, so new sick days cannot join it). -#}
+{% macro delete_changed_from(date_column, days_before=0) -%}
     delete from {{ this }} as t
     using {{ ref('int_payroll_person_changes') }} as chg
     where chg.is_dirty
       and t.employer_org_number = chg.employer_org_number
       and t.person_key = chg.person_key
-      and (chg.changed_from is null or t.absence_date >= chg.changed_from)
-{%- endmacro %}
-
-
-{#- int_sick_spells' pre-hook: each dirty person's spells that may change tonight, those ending on or after the day
-    before their changed_from (null = all of them; 'infinity' = none). A spell that ends earlier keeps its days,
-    and the day after it stays a non-sick day, so new sick days cannot join it. -#}
-{% macro delete_changed_spells() -%}
-    delete from {{ this }} as t
-    using {{ ref('int_payroll_person_changes') }} as chg
-    where chg.is_dirty
-      and t.employer_org_number = chg.employer_org_number
-      and t.person_key = chg.person_key
-      and (chg.changed_from is null or t.last_sick_date >= chg.changed_from - 1)
+      and (chg.changed_from is null or t.{{ date_column }} >= chg.changed_from - {{ days_before }})
 {%- endmacro %}
 
 

@@ -1,4 +1,4 @@
-{{ config(**person_incremental(['employer_org_number', 'person_key', 'employment_id', 'absence_date'], 'delete_changed_sick_days()',
+{{ config(**person_incremental(['employer_org_number', 'person_key', 'employment_id', 'absence_date'], "delete_changed_from('absence_date')",
                                 other_indexes=[['absence_date']])) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Sick leave per employment and calendar day, up to the as-of date. Periods become days so that overlapping or

@@ -1,4 +1,4 @@
-{{ config(**person_incremental(['spell_id'], 'delete_changed_spells()',
+{{ config(**person_incremental(['spell_id'], "delete_changed_from('last_sick_date', days_before=1)",
                                 other_indexes=[['employer_org_number', 'person_key', 'last_sick_date']])) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Sick spells per person and employer: consecutive sick days (overlapping and adjacent periods, also across a
@@ -6,7 +6,7 @@
 -- avg_extent_pct is the mean of the daily extents. A spell still running after the as-of date is ongoing
 -- (end_date null) and its length counts up to the as-of date.
 -- Incremental per spell: a dirty person's spells from the one that reaches the day before their changed_from on
--- are recomputed (delete_changed_spells); the earlier ones are kept, since their days did not change and the day
+-- are recomputed (delete_changed_from); the earlier ones are kept, since their days did not change and the day
 -- after each is still not a sick day. At 50,000 x 5 years a night's 3,227 dirty persons have 51,897 spells, of
 -- which about 3,200 change (most are dirty only because a long spell is still open). The days read are those after
 -- the person's last kept spell, and spell_seq continues from the kept spells' count.
