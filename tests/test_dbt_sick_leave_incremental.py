@@ -8,9 +8,12 @@ the look-back. Night 2 incremental must then equal a full refresh as of the same
 
 The day-level intermediate models are incremental per person (dbt_project/macros/changed_persons.sql): on
 night 2 a personnel re-delivery also changes one employee's weekly hours, and everyone else's calendar grows by
-a month. Night 3 brings no data at all (only the as-of date moves: an ongoing spell runs on, and a period with
-reported hours ends, so its hours are spread over all of its days). After each night
-every intermediate table must equal a full refresh as of the same date, row for row.
+a month. Night 3 brings one new delivery that only adds rows (the as-of date moves too: an ongoing spell runs on,
+and a period with reported hours ends, so its hours are spread over all of its days): only the persons it or an
+open period touches have their raw rows read again. Night 4, on the same date, follows a retention purge of a row
+from a batch already read: then everyone's rows are. After nights 2 and 4 every intermediate table must equal a
+full refresh as of the same date, row for row (night 4 recomputes only two persons, so a wrong row that night 3
+left for anyone else would still differ).
 """
 
 from __future__ import annotations
@@ -207,22 +210,42 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         full = _snapshot(url)
         full_int = _intermediate(url)
 
-        run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-07-31")  # night 3: no new data
-        assert _dirty(url) == {"pk_p2", "pk_w2"}  # only the open periods move
+        # night 3: a new delivery only adds rows (nothing superseded), so only the persons it or an open period
+        # touches have their rows read again; everyone else's fingerprints are carried over from night 2
+        with psycopg.connect(url) as conn:
+            b = add_batch(conn, "payroll", "absence", "abs_jul.csv", EMP_A)
+            add_rows(conn, "raw.payroll_absence", ABSENCE_COLS, b,
+                     [sick(EMP_A, "pk_w6", "EW6", "2024-07-15", "2024-07-16")])
+        run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-07-31")
+        assert _dirty(url) == {"pk_p2", "pk_w2", "pk_w6"}  # the open periods move; w6 has a new spell
         assert _dirty(url, "is_schedule_dirty") == set()
-        # p2's days from the previous night on; w2's from the start of the period whose hours are now spread
-        assert _changed_from(url) == {"pk_p2": D("2024-06-30"), "pk_w2": D("2024-06-24")}
+        # p2's days from the previous night on; w2's from the start of the period whose hours are now spread;
+        # w6's added period ends after June 30, so it counts as open from that night on (as w5's on night 2)
+        assert _changed_from(url) == {"pk_p2": D("2024-06-30"), "pk_w2": D("2024-06-24"),
+                                      "pk_w6": D("2024-06-30")}
         # p2's spell was long-term already (72 days): its April and May stay, only June on is recomputed
-        assert _months_from(url) == {"pk_p2": "2024-06-01", "pk_w2": "2024-06-01"}
+        assert _months_from(url) == {"pk_p2": "2024-06-01", "pk_w2": "2024-06-01", "pk_w6": "2024-06-01"}
         night3_int = _intermediate(url)
+
+        # night 4, the same as-of date: retention purges one of w4's rows from a batch night 3 had read. The batch
+        # is still current, so only its row count shows the change: everyone's rows are read, and w4's days
+        # are all recomputed (changed_from null: rows went, not only came)
+        with psycopg.connect(url) as conn:
+            gone = conn.execute("delete from raw.payroll_absence where person_key = 'pk_w4' "
+                                "and from_date = '2024-05-17'").rowcount
+            assert gone == 1
+        run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-07-31")
+        assert _dirty(url) == {"pk_p2", "pk_w4"}
+        assert "pk_w4" not in _changed_from(url)
+        night4_int = _intermediate(url)
         run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-07-31")
-        night3_full_int = _intermediate(url)
+        night4_full_int = _intermediate(url)
     finally:
         drop_database(pg_server, url)
 
     for table in INTERMEDIATE:
         assert incremental_int[table] == full_int[table], table
-        assert night3_int[table] == night3_full_int[table], table
+        assert night4_int[table] == night4_full_int[table], table
     def month_hours(rows: list[tuple], employment: str) -> dict[str, str]:
         # month start -> scheduled hours, read from the row's text (..., month_start, age, scheduled_hours, ...)
         fields = [r[0].strip("()").split(",") for r in rows if f",{employment}," in r[0]]

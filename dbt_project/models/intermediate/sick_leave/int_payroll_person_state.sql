@@ -14,8 +14,11 @@ select
     absence_max_batch,
     absence_open_until,
     employment_fp,
+    first_from_date,
     employer_first_month,
     rules_fp,
+    absence_batches_fp,
+    absence_last_batch,
     as_of_date
 from {{ ref('int_payroll_person_changes') }}
 where has_inputs
