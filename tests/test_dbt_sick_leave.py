@@ -287,6 +287,7 @@ def test_build_ran_unit_tests_and_data_tests(built: dict) -> None:
         "int_sick_spells_reillness::links_spells_within_gap",
         "int_sick_leave_days::sick_hours_from_schedule_and_reported_hours",
         "int_employment_month_hours::month_hours_count_working_days",
+        "int_employment_open_month_hours::open_month_stops_on_the_as_of_date",
         "rpt_sick_leave_key_figures::all_seven_key_figures",
         "rpt_sick_leave_key_figures::small_groups_suppressed",
     ):

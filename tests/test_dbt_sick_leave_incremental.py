@@ -1,19 +1,19 @@
 """Incremental sick-leave marts equal a full refresh, night after night, with late and corrected deliveries.
 
-Night 1 runs as of 2024-05-31. Before night 2 (as of 2024-06-30, look-back 45 days, so history before May 16
-is frozen) three things happen: a corrected re-delivery replaces a May spell (its signal must disappear); a
-late file brings a May 30 spell (a signal dated in the past, first reported on night 2); an ongoing spell
-that started in April crosses 60 days, turning April's hours into long-term hours although April is before
-the look-back. Night 2 incremental must then equal a full refresh as of the same date.
+Night 1 runs as of 2024-05-31. Before night 2 (as of 2024-06-30, look-back 45 days, so history before May 16 is
+frozen) three things happen: a corrected re-delivery replaces a May spell (its signal must disappear); a late file
+brings a May 30 spell (a signal dated in the past, first reported on night 2); an ongoing spell that started in
+April crosses 60 days, turning April's hours into long-term hours although April is before the look-back. Night 2
+incremental must then equal a full refresh as of the same date.
 
-The day-level intermediate models are incremental per person (dbt_project/macros/changed_persons.sql): on
-night 2 a personnel re-delivery also changes one employee's weekly hours, and everyone else's calendar grows by
-a month. Night 3 brings one new delivery that only adds rows (the as-of date moves too: an ongoing spell runs on,
-and a period with reported hours ends, so its hours are spread over all of its days): only the persons it or an
-open period touches have their raw rows read again. Night 4, on the same date, follows a retention purge of a row
-from a batch already read: then everyone's rows are. After nights 2 and 4 every intermediate table must equal a
-full refresh as of the same date, row for row (night 4 recomputes only two persons, so a wrong row that night 3
-left for anyone else would still differ).
+The day-level intermediate models are incremental per person (dbt_project/macros/changed_persons.sql): on night 2 a
+personnel re-delivery also changes one employee's weekly hours, and everyone else's calendar grows by a month.
+Night 3, mid-July (the open month's rows are apart from the closed months'), brings one new delivery that only adds
+rows (the as-of date moves too: an ongoing spell runs on, and a period with reported hours ends, so its hours are
+spread over all of its days): only the persons it or an open period touches have their raw rows read again. Night
+4, on the same date, follows a retention purge of a row from a batch already read: then everyone's rows are. After
+nights 2 and 4 every intermediate table must equal a full refresh as of the same date, row for row (night 4
+recomputes only three persons, so a wrong row that night 3 left for anyone else would still differ).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ INTERMEDIATE = (
     "int_sick_spells_reillness",
     "int_sick_spell_milestones",
     "int_employment_month_hours",
+    "int_employment_open_month_hours",
     "int_sick_leave_month_groups",
     "int_key_figure_groups",
     "int_employer_month_totals",
@@ -216,7 +217,7 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
             b = add_batch(conn, "payroll", "absence", "abs_jul.csv", EMP_A)
             add_rows(conn, "raw.payroll_absence", ABSENCE_COLS, b,
                      [sick(EMP_A, "pk_w6", "EW6", "2024-07-15", "2024-07-16")])
-        run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-07-31")
+        run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-07-15")
         assert _dirty(url) == {"pk_p2", "pk_w2", "pk_w6"}  # the open periods move; w6 has a new spell
         assert _dirty(url, "is_schedule_dirty") == set()
         # p2's days from the previous night on; w2's from the start of the period whose hours are now spread;
@@ -234,11 +235,11 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
             gone = conn.execute("delete from raw.payroll_absence where person_key = 'pk_w4' "
                                 "and from_date = '2024-05-17'").rowcount
             assert gone == 1
-        run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-07-31")
-        assert _dirty(url) == {"pk_p2", "pk_w4"}
+        run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-07-15")
+        assert _dirty(url) == {"pk_p2", "pk_w4", "pk_w6"}  # w6's period runs past July 15: open
         assert "pk_w4" not in _changed_from(url)
         night4_int = _intermediate(url)
-        run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-07-31")
+        run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-07-15")
         night4_full_int = _intermediate(url)
     finally:
         drop_database(pg_server, url)
@@ -253,8 +254,12 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
 
     # w1 now works 30 h: 6 h a working day, back to the calendar's first month (January 2024: 23 working days)
     assert month_hours(incremental_int["int_employment_month_hours"], "EW1")["2024-01-01"] == "138.0000"
-    assert "2024-07-01" in month_hours(night3_int["int_employment_month_hours"], "EW1")  # July was added
-    assert "2024-07-01" not in month_hours(full_int["int_employment_month_hours"], "EW1")
+    # night 2 (June 30) closed June: everyone's June is a month row; night 3 (July 15) runs in July, the open month,
+    # whose rows (11 working days so far: 66 hours at 30 a week) are apart from the closed months
+    assert "2024-06-01" in month_hours(incremental_int["int_employment_month_hours"], "EW1")
+    assert "2024-07-01" not in month_hours(night3_int["int_employment_month_hours"], "EW1")
+    assert month_hours(night3_int["int_employment_open_month_hours"], "EW1") == {"2024-07-01": "66.0000"}
+    assert incremental_int["int_employment_open_month_hours"] == []  # June 30: July has no days yet
 
     assert incremental["fct_sick_leave_monthly"] == full["fct_sick_leave_monthly"]
     assert incremental["rpt_sick_leave_key_figures"] == full["rpt_sick_leave_key_figures"]

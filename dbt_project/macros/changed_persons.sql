@@ -197,23 +197,35 @@
 {%- endmacro %}
 
 
-{#- FROM-clause source of an aggregate over int_employment_month_hours, as `alias`: on an incremental night only each
-    employer's months from its first changed one on (with `year`, from the start of that month's year), read through
-    the (employer_org_number, month_start) index. The lateral with `offset 0` keeps the planner from scanning all
-    the month rows (2.2 million at 50,000 x 5 years, for the current month or two), as it did with a plain join on
-    the range, whose bound it cannot estimate. -#}
+{#- FROM-clause source of an aggregate over the month hours (int_employment_month_hours and the open month,
+    int_employment_open_month_hours), as `alias`: on an incremental night only each employer's months from its first
+    changed one on (with `year`, from the start of that month's year), read through the (employer_org_number,
+    month_start) index. The lateral with `offset 0` keeps the planner from scanning all the month rows (2.2 million
+    at 50,000 x 5 years, for the current month or two), as it did with a plain join on the range, whose bound it
+    cannot estimate. -#}
 {% macro month_hours_since_changed(alias, year=false) -%}
     {%- if is_incremental() -%}
     {{ employer_months_from() }} as w
     cross join lateral (
+        (
+            select *
+            from {{ ref('int_employment_month_hours') }} as mh
+            where mh.employer_org_number = w.employer_org_number
+              and mh.month_start >= {% if year %}cast(date_trunc('year', w.month_from) as date){% else %}w.month_from{% endif %}
+            offset 0
+        )
+        union all
+        -- the open month is never before an employer's first changed month (that is at most last night's open one)
         select *
-        from {{ ref('int_employment_month_hours') }} as mh
-        where mh.employer_org_number = w.employer_org_number
-          and mh.month_start >= {% if year %}cast(date_trunc('year', w.month_from) as date){% else %}w.month_from{% endif %}
-        offset 0
+        from {{ ref('int_employment_open_month_hours') }} as om
+        where om.employer_org_number = w.employer_org_number
     ) as {{ alias }}
     {%- else -%}
-    {{ ref('int_employment_month_hours') }} as {{ alias }}
+    (
+        select * from {{ ref('int_employment_month_hours') }}
+        union all
+        select * from {{ ref('int_employment_open_month_hours') }}
+    ) as {{ alias }}
     {%- endif -%}
 {%- endmacro %}
 
