@@ -230,16 +230,6 @@
 {%- endmacro %}
 
 
-{#- FROM-clause tail of a month-level model's input: only rows in the months recomputed tonight (per person). -#}
-{% macro changed_person_months(alias, date_column) -%}
-    {%- if is_incremental() %}
-    left join {{ ref('int_month_hours_changes') }} as mc
-        on mc.employer_org_number = {{ alias }}.employer_org_number and mc.person_key = {{ alias }}.person_key
-    where {{ alias }}.{{ date_column }} >= {{ person_months_from('mc') }}
-    {%- endif %}
-{%- endmacro %}
-
-
 {#- Pre-hook of a person-month model: each dirty person's rows from their first changed month on, then everyone's
     from first_open_month() on, per employer with the month as a literal (so both go through the table's
     (employer_org_number, person_key, ...) and (employer_org_number, month) indexes, not a scan of every row). -#}

@@ -108,13 +108,30 @@ started as (
         s.employment_id,
         cast(date_trunc('month', s.start_date) as date) as month_start,
         count(*) as spells_started
-    from {{ ref('int_sick_spells') }} as s
-    {%- if open_month %}
-    where s.start_date >= {{ open_start }}
-    {%- else %}
-    {{- changed_person_months('s', 'start_date') }}
-    {{ 'and' if incremental else 'where' }} s.start_date < {{ open_start }}
-    {%- endif %}
+    from (
+        {%- if open_month %}
+        select * from {{ ref('int_sick_spells') }} as s where s.start_date >= {{ open_start }}
+        {%- elif incremental %}
+        -- the dirty persons' spells in their recomputed months, through the spells' person index
+        select s.*
+        from {{ ref('int_month_hours_changes') }} as mc
+        inner join {{ ref('int_sick_spells') }} as s
+            on s.employer_org_number = mc.employer_org_number and s.person_key = mc.person_key
+        where s.start_date >= {{ person_months_from('mc') }} and s.start_date < {{ open_start }}
+        union all
+        -- everyone else's in the month that closed tonight; on other nights the range is empty and the constant
+        -- condition first folds to false, so the half million spells are not scanned
+        select s.*
+        from {{ ref('int_sick_spells') }} as s
+        where {{ first_open_month_literal() }} < {{ open_start }}
+          and s.start_date >= {{ first_open_month_literal() }} and s.start_date < {{ open_start }}
+          and not exists (
+              select 1 from {{ ref('int_month_hours_changes') }} as mc
+              where mc.employer_org_number = s.employer_org_number and mc.person_key = s.person_key)
+        {%- else %}
+        select * from {{ ref('int_sick_spells') }} as s where s.start_date < {{ open_start }}
+        {%- endif %}
+    ) as s
     group by 1, 2, 3
 )
 
