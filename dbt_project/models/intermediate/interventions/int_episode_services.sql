@@ -1,4 +1,4 @@
-{{ config(post_hook='analyze {{ this }}') }}
+{{ config(post_hook='analyze {{ this }}', indexes=[{'columns': ['episode_id'], 'unique': True}]) }}
 -- One row per intervention episode: its services' count and net amount, the first service's intervention type
 -- and provider, and every intervention type in it. Only the invoice chain decides these, so this is a
 -- fingerprinted_table (kept on a night without new invoice data); fct_intervention_outcomes aggregated the

@@ -1,4 +1,4 @@
-{{ config(post_hook='analyze {{ this }}') }}
+{{ config(post_hook='analyze {{ this }}', indexes=[{'columns': ['grant_line_id'], 'unique': True}]) }}
 -- Caps applied in allocation order (service date): per service, then per employee and calendar year, then per
 -- employer and calendar year, each within the rule set valid on the service date. A cap as a running total: a
 -- line gets least(cap, total including it) - least(cap, total before it), i.e. the remainder when it crosses the

@@ -1,4 +1,4 @@
-{{ config(post_hook='analyze {{ this }}') }}
+{{ config(post_hook='analyze {{ this }}', indexes=[{'columns': ['grant_line_id'], 'unique': True}]) }}
 -- Each service line judged for each grant scheme under the rule set valid on its service date: the first rule
 -- that rules it out (before caps), the amount paid and the grant base, and the application deadline.
 -- Caps are applied afterwards, in service-date order, by int_grant_allocation.

@@ -1,4 +1,4 @@
-{{ config(post_hook='analyze {{ this }}') }}
+{{ config(post_hook='analyze {{ this }}', indexes=[{'columns': ['service_key'], 'unique': True}]) }}
 -- Services to one person (per employer) with at most `episode_gap_days` between consecutive services form one
 -- intervention episode. Credit rows are not services; fully credited services do not start an episode.
 with services as (

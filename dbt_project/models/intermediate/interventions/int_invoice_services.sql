@@ -1,4 +1,4 @@
-{{ config(post_hook='analyze {{ this }}') }}
+{{ config(post_hook='analyze {{ this }}', indexes=[{'columns': ['service_line_id'], 'unique': True}]) }}
 -- One row per service line: a service to one person, from the invoice line (when the line carries the person)
 -- or from the specification beside the invoice; plus invoice lines that name no person and no specification
 -- covers (kept, so spend adds up; they can never earn a grant). Credit-note rows are negative and point at the

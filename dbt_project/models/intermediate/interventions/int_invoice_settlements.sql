@@ -1,4 +1,4 @@
-{{ config(post_hook='analyze {{ this }}') }}
+{{ config(post_hook='analyze {{ this }}', indexes=[{'columns': ['settlement_key'], 'unique': True}]) }}
 -- Payment status per invoice and the credit notes that correct it (a settlement group): what was to be paid,
 -- what was paid, and when it was paid in full. paid_ratio spreads the payment over the group's lines, so a
 -- credit note settled by paying the invoice short does not count twice.
