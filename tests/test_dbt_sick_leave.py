@@ -528,3 +528,22 @@ def test_public_benchmark(built: dict) -> None:
         EMP_A,
     )[0]
     assert own_year == [(figure,)]
+
+
+def test_marts_refuse_rows_that_break_their_row_rules(built: dict) -> None:
+    # accepted values and rules on a row's own columns are check constraints of the enforced contracts, so a row
+    # that breaks one can never be written (a test would only find it after, scanning the whole table each night)
+    with psycopg.connect(built["url"]) as conn:
+        checks = {r[0]: r[1] for r in conn.execute(
+            "select c.conrelid::regclass::text, count(*) from pg_constraint c "
+            "join pg_namespace n on n.oid = c.connamespace where n.nspname = 'marts' and c.contype = 'c' "
+            "group by 1")}
+        assert checks["marts.fct_sick_spells"] == 2 and checks["marts.fct_absence_signals"] == 1
+        assert checks["marts.rpt_sick_leave_key_figures"] == 3  # two rules on the row, one on group_level
+        for sql in ("update marts.fct_absence_signals set signal_type = 'short' where ctid = "
+                    "(select min(ctid) from marts.fct_absence_signals)",
+                    "update marts.fct_sick_spells set avg_extent_pct = 120 where ctid = "
+                    "(select min(ctid) from marts.fct_sick_spells)"):
+            with pytest.raises(psycopg.errors.CheckViolation):
+                conn.execute(sql)
+            conn.rollback()
