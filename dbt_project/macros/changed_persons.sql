@@ -169,6 +169,12 @@
 {%- endmacro %}
 
 
+{#- The month the as-of date runs in (the month of the day after it): tonight's open month, whose hours still grow. -#}
+{% macro open_month_start() -%}
+    cast(date_trunc('month', {{ as_of_date() }} + 1) as date)
+{%- endmacro %}
+
+
 {#- first_open_month() as a literal, read when the model runs (for an index range on a date). -#}
 {% macro first_open_month_literal() -%}
     cast(date_trunc('month', {{ previous_as_of_literal() }} + 1) as date)
@@ -230,17 +236,14 @@
 {%- endmacro %}
 
 
-{#- Pre-hook of a person-month model: each dirty person's rows from their first changed month on, then everyone's
-    from first_open_month() on, per employer with the month as a literal (so both go through the table's
-    (employer_org_number, person_key, ...) and (employer_org_number, month) indexes, not a scan of every row). -#}
+{#- Pre-hook of int_employment_month_hours: each dirty person's rows from their first changed month on, through the
+    table's (employer_org_number, person_key, ...) index. The table holds only closed months, so nothing of
+    everyone else's changes (a month that closes tonight is added, not replaced). -#}
 {% macro delete_changed_person_months(date_column) -%}
     delete from {{ this }} as t
     using {{ ref('int_month_hours_changes') }} as mc
     where t.employer_org_number = mc.employer_org_number and t.person_key = mc.person_key
-      and t.{{ date_column }} >= mc.month_from;
-    delete from {{ this }} as t
-    using (select distinct employer_org_number from {{ ref('int_payroll_person_changes') }}) as e
-    where t.employer_org_number = e.employer_org_number and t.{{ date_column }} >= {{ first_open_month_literal() }}
+      and t.{{ date_column }} >= mc.month_from
 {%- endmacro %}
 
 

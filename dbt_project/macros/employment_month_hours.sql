@@ -5,7 +5,7 @@
     arithmetic on the calendar int_sick_leave_days reads per day (macros/scheduled_calendar.sql). -#}
 {% macro employment_month_hours(open_month=false) -%}
 {%- set incremental = not open_month and is_incremental() -%}
-{%- set open_start = "cast(date_trunc('month', " ~ as_of_date() ~ " + 1) as date)" -%}
+{%- set open_start = open_month_start() -%}
 with calendars as (
     {{ scheduled_calendars() }}
 ),

@@ -61,6 +61,11 @@ batch_check as (
     group by pn.absence_last_batch, pn.absence_batches_fp
 ),
 
+read_mode as (
+    -- one row even without any absence batch (then everyone: there is nothing to carry over)
+    select coalesce(bool_or(read_everyone), true) as read_everyone from batch_check
+),
+
 -- whose rows are read tonight when not everyone's: rows in the batches after the previous night's last one, or a
 -- sick-leave period open on the previous as-of date (its days move with the as-of date)
 touched as (
@@ -77,11 +82,11 @@ touched as (
 absence_rows as (
     select a.*
     from {{ ref('stg_payroll__absence') }} as a
-    where (select coalesce(bool_or(read_everyone), true) from batch_check)
+    where (select read_everyone from read_mode)
     union all
     select a.*
     from {{ ref('stg_payroll__absence') }} as a
-    where not (select coalesce(bool_or(read_everyone), true) from batch_check)
+    where not (select read_everyone from read_mode)
       and (a.employer_org_number, a.person_key) in (select employer_org_number, person_key from touched)
 ),
 
@@ -127,7 +132,7 @@ absence as (
         cast(null as date) as ended_reported_from
     from previous as p
     where p.absence_fp is not null
-      and not (select coalesce(bool_or(read_everyone), true) from batch_check)
+      and not (select read_everyone from read_mode)
       and not exists (
           select 1 from touched as t where t.employer_org_number = p.employer_org_number and t.person_key = p.person_key)
 ),
