@@ -2,10 +2,12 @@
 
 World: the one of test_dbt_interventions_outcomes, built and published with build_aside as the nightly DAG does.
 - Night 2: T2 (services in 2023) gets a sick spell in a late file, so only the persons whose sick leave changed
-  are rebuilt: T2's services now show the spell, the other services are the published rows, and the whole
-  mart equals a full refresh as of the same date.
+  are recomputed: T2's services (only the rows that changed are written), the other services are the published
+  rows, and the whole mart equals a full refresh as of the same date.
 - Night 3: a new invoice (a service to C2) rebuilds the invoice chain, so every service is rebuilt.
 Both incremental nights are compared with a full refresh of the same night.
+The grant caps test reads the invoice chain alone: night 2 keeps the chain the published build tested, so the test
+skips its scan (invoice_chain_as_published); night 3 and the full refreshes run it in full.
 """
 
 from __future__ import annotations
@@ -28,16 +30,25 @@ def _mart(url: str, schema: str = dbt_runner.BUILD_SCHEMA) -> list[str]:
         return [r[0] for r in conn.execute(f"select x::text from {schema}.{MART} as x order by 1")]
 
 
-def _night(url: str, target: Path, run_id: str, as_of: str) -> tuple[int, list[str]]:
+def _caps_test_scans(target: Path) -> bool:
+    """Whether the last build ran the grant caps test in full (its executed SQL reads the allocation)."""
+    sql = next(target.joinpath("run").rglob("assert_grant_within_caps.sql")).read_text(encoding="utf-8")
+    return "int_grant_allocation" in sql
+
+
+def _night(url: str, target: Path, run_id: str, as_of: str, caps_scan: bool) -> tuple[int, list[str]]:
     """Incremental night, then a full refresh of the same night: (rows the mart's incremental run inserted,
-    the mart's rows), after asserting both builds give the same mart."""
+    the mart's rows), after asserting both builds give the same mart and that the incremental night ran the
+    grant caps test in full or not as `caps_scan` says (the full refresh always does)."""
     night = dbt_runner.build_aside(run_id, as_of=as_of, warehouse_url=url, target_path=target)
     assert night.success and not night.full_refresh, night.message
     inserted = next(n.rows_affected for n in night.nodes if n.unique_id == f"model.frisk.{MART}")
+    assert _caps_test_scans(target) == caps_scan
     incremental = _mart(url)
     full = dbt_runner.build_aside(f"{run_id}-full", as_of=as_of, full_refresh=True, warehouse_url=url,
                                   target_path=target)
     assert full.success, full.message
+    assert _caps_test_scans(target)
     assert incremental == _mart(url), f"{MART}: the incremental night differs from a full refresh as of {as_of}"
     # publish the incremental night's marts, as the DAG would have (the full refresh built the same rows)
     dbt_runner.publish(f"{run_id}-full", conninfo=url)
@@ -50,19 +61,24 @@ def test_interventions_incremental_equal_full_refresh(warehouse: str, tmp_path: 
     first = dbt_runner.build_aside("night-1", as_of="2024-06-30", warehouse_url=warehouse, target_path=target)
     assert first.success and first.full_refresh, first.message  # nothing published yet
     dbt_runner.publish("night-1", conninfo=warehouse)
-    total = len(_mart(warehouse, dbt_runner.PUBLISHED_SCHEMA))
+    published = _mart(warehouse, dbt_runner.PUBLISHED_SCHEMA)
+    total = len(published)
     assert total > 10
 
     with psycopg.connect(warehouse) as conn:
         _absence(conn, _new_batch(conn, "absence", "franvaro_t2"), "T2", "2024-07-01", "2024-07-05")
         conn.commit()
-    inserted, night2 = _night(warehouse, target, "night-2", "2024-08-15")
+    inserted, night2 = _night(warehouse, target, "night-2", "2024-08-15", caps_scan=False)
     t2_services = [r for r in night2 if pkey("T2") in r]
-    assert 0 < inserted == len(t2_services) < total  # only T2's services were rebuilt
+    # only T2's services were recomputed, and of them only those whose row changed were written (the changed_rows
+    # strategy): services dated before the new spell come out as published, and are kept
+    changed = set(night2) - set(published)
+    assert {r for r in changed if pkey("T2") not in r} == set()
+    assert inserted == len(changed) < len(t2_services) < total
 
     with psycopg.connect(warehouse) as conn:
         insert_invoice(conn, Invoice("A-103", PROVIDER_A, EMPLOYER_1, date(2024, 9, 30),
                                      [Line(1400, date(2024, 9, 1), "C2", "SS01")]))
         conn.commit()
-    inserted, night3 = _night(warehouse, target, "night-3", "2024-09-30")
+    inserted, night3 = _night(warehouse, target, "night-3", "2024-09-30", caps_scan=True)
     assert inserted == len(night3) == total + 1  # the invoice chain changed: every service rebuilt

@@ -57,6 +57,14 @@ def _changes(url: str) -> tuple[set[str], bool]:
     return {r["person_key"] for r in got if r["is_dirty"]}, all(r["everyone_dirty"] for r in got)
 
 
+def _window_versions(url: str) -> dict[tuple[str, str, int], tuple[str, str]]:
+    """Each window row's transaction id (xmin: which night wrote it) and its values, by grain."""
+    with psycopg.connect(url) as conn:
+        got = conn.execute("select person_key, subject_id, window_days, xmin::text, x::text "
+                           "from intermediate.int_outcome_window_metrics as x").fetchall()
+    return {(r[0], r[1], r[2]): (r[3], r[4]) for r in got}
+
+
 def _equals_full_refresh(url: str, target: Path, as_of: str) -> dict[str, list[str]]:
     incremental = _snapshot(url)
     _build(url, target, as_of, "--full-refresh")
@@ -117,8 +125,17 @@ def test_outcome_models_incremental_equal_full_refresh(warehouse: str, tmp_path:
     assert [(r["follow_up_complete"], r["sick_days_after"]) for r in t12] == [(False, 6)]
 
     _night_2_data(warehouse)
+    before = _window_versions(warehouse)
     _build(warehouse, target, "2024-08-15")
     assert _changes(warehouse) == ({pkey("C1"), pkey("C3")}, False)
+    # only the rows that changed were written (the changed_rows strategy): a dirty person's windows far from the
+    # change keep their row version, and every row whose values changed (or that is new) has a new one
+    after = _window_versions(warehouse)
+    rewritten = {k for k, (xmin, _) in after.items() if k not in before or before[k][0] != xmin}
+    changed = {k for k, (_, row) in after.items() if k not in before or before[k][1] != row}
+    assert rewritten == changed and changed
+    c1 = {k for k in after if k[0] == pkey("C1")}
+    assert c1 & changed and c1 - changed  # C1 is dirty: some of its windows changed, the others were kept
     night2 = _equals_full_refresh(warehouse, target, "2024-08-15")
     assert night2["intermediate.int_outcome_window_metrics"] != first["intermediate.int_outcome_window_metrics"]
     t12 = rows(warehouse, "select follow_up_complete, sick_days_after from marts.fct_intervention_outcomes "

@@ -90,6 +90,20 @@ def _months_from(url: str) -> dict[str, str]:
         return dict(rows.fetchall())
 
 
+# tables written with the changed_rows strategy, and their grain
+CHANGED_ROWS = {"intermediate.int_sick_spells_reillness": "spell_id",
+                "intermediate.int_sick_spell_milestones": "spell_id, milestone_day",
+                "marts.fct_sick_spells": "spell_id"}
+
+
+def _row_versions(url: str) -> dict[str, dict[tuple, tuple[str, str, str]]]:
+    """Per CHANGED_ROWS table and grain: the row's person, transaction id (which night wrote it) and values."""
+    with psycopg.connect(url) as conn:
+        return {t: {tuple(r[3:]): (r[0], r[1], r[2]) for r in conn.execute(
+                    f"select person_key, xmin::text, x::text, {grain} from {t} as x").fetchall()}
+                for t, grain in CHANGED_ROWS.items()}
+
+
 def _snapshot(url: str) -> dict[str, list[dict]]:
     with psycopg.connect(url) as conn:
         out = {}
@@ -187,8 +201,19 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
             changed = [staff(EMP_A, "pk_w1", 1985, "K", "EW1", "U3", 30) if p[1] == "pk_w1" else p for p in people]
             add_rows(conn, "raw.payroll_personnel", PERSONNEL_COLS, b, changed)
 
+        before = _row_versions(url)
         run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-06-30")
         incremental = _snapshot(url)
+        # the spells tables wrote only the rows that changed: dirty persons' unchanged rows keep their row version
+        # (p1's January to April spells, p2's milestones before night 1), and every new or changed row has a new one
+        after = _row_versions(url)
+        dirty = _dirty(url)
+        for t in CHANGED_ROWS:
+            old, new = before[t], after[t]
+            rewritten = {k for k, v in new.items() if k not in old or old[k][1] != v[1]}
+            changed = {k for k, v in new.items() if k not in old or old[k][2] != v[2]}
+            assert rewritten == changed and changed, t
+            assert {k for k, v in new.items() if v[0] in dirty} - changed, t
         incremental_int = _intermediate(url)
         # p1: new and corrected rows; p2: a spell open on night 1; w1: changed hours; w2, w3: rows added; the
         # other seven (w4 with a signal inside the look-back among them): untouched

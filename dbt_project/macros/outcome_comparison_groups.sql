@@ -34,22 +34,17 @@
 {%- endmacro %}
 
 
-{#- Hook of the window metrics (incremental night, not everyone): add (sign 1) or subtract (sign -1) the comparison
-    rows that tonight replaces: the dirty persons' rows, and of the persons sick since the previous as-of date the
-    windows that were not over then (the rows delete_changed_outcome_rows deletes, and the model inserts). Nothing
+{#- Add (sign 1) or subtract (sign -1) window rows `rows` (a relation) to or from the comparison groups. Nothing
     when the groups table is empty (waiting to be counted again by its model). -#}
-{% macro outcome_comparison_delta(sign, final_until) -%}
+{% macro outcome_comparison_delta(sign, rows) -%}
     {%- set groups = outcome_comparison_groups_relation() -%}
     {%- set sums = ['comparison_n', 'sick_days_before_sum', 'sick_days_after_sum', 'sick_days_change_sum',
                     'sick_days_change_sq_sum', 'spells_before_sum', 'spells_after_sum', 'spells_change_sum',
                     'spells_change_sq_sum'] -%}
     insert into {{ groups }} as g
     select {{ outcome_comparison_sums('t', sign) }}
-    from {{ this }} as t
-    inner join {{ ref('int_outcome_person_changes') }} as och
-        on och.employer_org_number = t.employer_org_number and och.person_key = t.person_key
-    where {{ outcome_window_replaced('t', 'och', final_until) }}
-      and t.subject_type = 'comparison'
+    from {{ rows }} as t
+    where t.subject_type = 'comparison'
       and {{ outcome_comparison_cell_known('t') }}
       and exists (select from {{ groups }})
     group by t.employer_org_number, t.sector, t.age_band, t.sex, t.prior_spell_band, t.index_month, t.window_days
@@ -57,8 +52,7 @@
     do update set
     {%- for s in sums %}
         {{ s }} = g.{{ s }} + excluded.{{ s }}{{ ',' if not loop.last }}
-    {%- endfor %};
-    delete from {{ groups }} where comparison_n = 0
+    {%- endfor %}
 {%- endmacro %}
 
 
@@ -89,13 +83,13 @@
 {%- endmacro %}
 
 
-{#- Post-hook of the window metrics: add tonight's inserted comparison rows to the groups (an incremental night that
-    did not recompute everyone). -#}
-{% macro outcome_comparison_after_insert() -%}
-    {%- if is_incremental() -%}
-        {%- set summary = outcome_changes_summary() -%}
-        {%- if not summary.everyone -%}
-    {{ outcome_comparison_delta(1, summary.final_until) }}
-        {%- endif -%}
+{#- Post-hook of the window metrics: on an incremental night that did not recompute everyone, the rows the
+    changed_rows strategy deleted are subtracted from the groups and the rows it inserted added, in the model's
+    transaction; then the cells left without subjects go. -#}
+{% macro outcome_comparison_follow_changes() -%}
+    {%- if is_incremental() and not outcome_changes_summary().everyone -%}
+    {{ outcome_comparison_delta(-1, changed_rows_relation('removed')) }};
+    {{ outcome_comparison_delta(1, changed_rows_relation('added')) }};
+    delete from {{ outcome_comparison_groups_relation() }} where comparison_n = 0
     {%- endif -%}
 {%- endmacro %}

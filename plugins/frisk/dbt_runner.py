@@ -134,8 +134,9 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
 def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path: Path | None = None,
                marts_schema: str = BUILD_SCHEMA, as_of: str | None = None,
                project_dir: Path = DBT_PROJECT_DIR, callbacks: list[Any] | None = None,
-               marts_behind_state: bool = False) -> Any:
-    """Run one dbt command in this process; returns dbt's dbtRunnerResult."""
+               marts_behind_state: bool = False, project_as_published: bool = False) -> Any:
+    """Run one dbt command in this process; returns dbt's dbtRunnerResult. `project_as_published`: the caller
+    vouches that the dbt project is the one of the last published build (the deploy guard of build_aside)."""
     from dbt.cli.main import dbtRunner
 
     target = target_path or default_target_path()
@@ -144,6 +145,7 @@ def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path
     env["FRISK_MARTS_SCHEMA"] = marts_schema
     env["FRISK_AS_OF_DATE"] = as_of or os.environ.get("FRISK_AS_OF_DATE", "")
     env["FRISK_MARTS_BEHIND_STATE"] = "true" if marts_behind_state else ""
+    env["FRISK_PROJECT_AS_PUBLISHED"] = "true" if project_as_published else ""
     full = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(target), "--log-path", str(target / "logs")]
     with _environ(env):
@@ -452,7 +454,8 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
              full_refresh, "kept as published" if keep_seeds else "loaded")
     try:
         res = dbt_invoke(args, warehouse_url=url, target_path=target, marts_schema=BUILD_SCHEMA, as_of=as_of,
-                         project_dir=project_dir, callbacks=[_node_finished], marts_behind_state=behind)
+                         project_dir=project_dir, callbacks=[_node_finished], marts_behind_state=behind,
+                         project_as_published=not full_refresh)
     finally:
         copy_error = None
         if copy is not None:

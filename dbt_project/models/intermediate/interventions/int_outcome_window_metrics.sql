@@ -1,7 +1,7 @@
 {{ config(**person_incremental(['employer_org_number', 'person_key', 'subject_type', 'subject_id', 'window_days'],
                                 'delete_changed_outcome_rows(open_windows=true, comparison_groups=true)',
                                 pre_hooks=['{% if not is_incremental() %}{{ outcome_comparison_groups_reset() }}{% endif %}'],
-                                post_hooks=['{{ outcome_comparison_after_insert() }}'])) }}
+                                post_hooks=['{{ outcome_comparison_follow_changes() }}'], changed_rows=true)) }}
 -- depends_on: {{ ref('int_outcome_person_changes') }}
 -- The grain's unique index leads with the person (a subject belongs to one person: an episode's, or the md5 of
 -- employer, person and index date), so a night's rows, a few persons' each, sit together in it: one index that
@@ -21,9 +21,11 @@
 -- Incremental per person (int_outcome_person_changes): a night recomputes the dirty persons' rows, and of the
 -- persons sick on a day since the previous as-of date, the windows that were not over then. Nothing else moves
 -- with the as-of date: a person with no sick day since has the same counts up to either date.
+-- Only the rows that differ are written (the changed_rows strategy): a dirty person's windows far from the change
+-- come out the same, about half of the 70,000 rows recomputed on a night at 50,000 x 5 years.
 -- Its hooks keep int_outcome_comparison_groups (the comparison groups' sums) in step, in the same transaction:
--- the rows replaced tonight are subtracted before the delete and added after the insert; a build from scratch or a
--- night that recomputes everyone empties it, and that model counts it again.
+-- the rows the strategy deleted are subtracted and the rows it inserted added; a build from scratch or a night
+-- that recomputes everyone empties it, and that model counts it again.
 {%- set summary = outcome_changes_summary() if is_incremental() else {'everyone': true} %}
 with subjects as (
     select * from {{ ref('int_outcome_subjects') }} as s

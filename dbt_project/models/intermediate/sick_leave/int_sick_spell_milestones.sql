@@ -1,4 +1,4 @@
-{{ config(**person_incremental(['spell_id', 'milestone_day'], 'delete_changed_persons()')) }}
+{{ config(**person_incremental(['spell_id', 'milestone_day'], 'delete_changed_persons()', changed_rows=true)) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Rehabilitation-chain milestones reached by each spell: day N of a spell is reached on start_date + N - 1
 -- when the spell lasted (or, ongoing, has lasted up to the as-of date) at least N days. Milestones from the

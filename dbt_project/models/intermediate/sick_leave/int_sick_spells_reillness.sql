@@ -1,4 +1,4 @@
-{{ config(**person_incremental(['spell_id'], 'delete_changed_persons()')) }}
+{{ config(**person_incremental(['spell_id'], 'delete_changed_persons()', changed_rows=true)) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- The re-illness rule (återinsjuknande): a spell that starts within N calendar days of the previous spell's end
 -- (N = reillness_max_gap_days, valid on the new spell's start) continues it. Kept apart from int_sick_spells

@@ -1,7 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
+        incremental_strategy='changed_rows',
+        unique_key=['spell_id'],
         on_schema_change='fail',
         pre_hook="{% if is_incremental() %}{{ delete_changed_mart_persons() }}{% endif %}",
     )
