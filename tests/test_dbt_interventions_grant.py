@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.test_dbt_interventions_support import (
     EMPLOYER_1,
@@ -107,6 +108,15 @@ def test_grant_eligibility_end_to_end(warehouse: str, tmp_path: Path) -> None:
                  "grant_status_on_the_as_of_date", "assert_grant_within_caps",
                  "assert_grant_spend_reconciles_with_invoices"):
         assert re.search(rf"PASS (\w+::)?{name} ", r.stdout), name
+    # the mart's grain is two unique indexes (no tests): a second row for a line and scheme cannot be written,
+    # whether it repeats the key or not
+    with psycopg.connect(warehouse) as conn:
+        for key in ("grant_line_id", "md5('another key')"):
+            conn.execute("create temporary table twin as select * from marts.fct_grant_eligibility limit 1")
+            conn.execute(f"update twin set grant_line_id = {key}")
+            with pytest.raises(psycopg.errors.UniqueViolation):
+                conn.execute("insert into marts.fct_grant_eligibility select * from twin")
+            conn.rollback()  # the twin goes with the failed transaction
 
     fk = {
         (x["invoice_number"], x["person_key"], x["service_date"], x["service_code"]): x

@@ -9,7 +9,7 @@
 -- Incremental per employer and year: each night an employer's years from the year of the first month in which
 -- any of its persons' month hours may have changed are counted again (macros/changed_persons.sql); usually
 -- only the current year.
-with base as (
+with person_years as (
     select
         h.employer_org_number,
         cast(extract(year from h.month_start) as integer) as report_year,
@@ -18,14 +18,20 @@ with base as (
         h.org_unit_name,
         h.sector,
         h.sex,
-        a.sort_order as age_order,
+        h.age_in_year,
         sum(h.scheduled_hours) as scheduled_hours,
         sum(h.sick_hours) as sick_hours,
         sum(h.long_term_sick_hours) as long_term_sick_hours
     from {{ month_hours_since_changed('h', year=true) }}
-    left join {{ ref('age_bands') }} as a
-        on h.age_in_year >= a.min_age and (a.max_age is null or h.age_in_year <= a.max_age)
     group by 1, 2, 3, 4, 5, 6, 7, 8
+),
+
+-- the age band of a person-year row, not of each month row: the range join compares every row with every band
+base as (
+    select p.*, a.sort_order as age_order
+    from person_years as p
+    left join {{ ref('age_bands') }} as a
+        on p.age_in_year >= a.min_age and (a.max_age is null or p.age_in_year <= a.max_age)
 ),
 
 grouped as (

@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['grant_line_id'], 'unique': True},
+                   {'columns': ['service_line_id', 'scheme'], 'unique': True}]) }}
 -- One row per service line and grant scheme: whether it earns a grant, how much, by when to apply, and where
 -- the claim stands on the as-of date.
 with allocated as (
