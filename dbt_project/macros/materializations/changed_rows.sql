@@ -5,7 +5,7 @@
   absence day changes the windows around it, not a person's whole history). Deleting and inserting them all
   again costs the writes (dead tuples on pages scattered over years of nights, WAL, index entries) and whatever
   the hooks do per replaced row. With this strategy the model's pre-hook does not delete: it copies the rows
-  tonight's query replaces into a temporary table (capture_replaced_rows), and the strategy compares them with the
+  tonight's query replaces into a temporary table (remove_replaced_rows), and the strategy compares them with the
   query's rows on the grain (`unique_key`) and every column:
 
     removed = replaced rows with no identical new row   -> deleted from the table
@@ -18,7 +18,7 @@
   appended as with the `append` strategy, and removed and added do not exist.
 
       {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=[...],
-                pre_hook="{% if is_incremental() %}{{ capture_replaced_rows('...') }}{% endif %}") }}
+                pre_hook="{% if is_incremental() %}{{ remove_replaced_rows('...') }}{% endif %}") }}
 -#}
 
 {#- A temporary table of this model's night (dropped at its commit): 'replaced', 'removed' or 'added'. -#}
@@ -27,30 +27,38 @@
 {%- endmacro %}
 
 
-{#- Pre-hook: the rows of this table that tonight's query replaces, `from_where` selecting them as `t` (the text
-    after `from {{ this }} as t`: joins and a where clause), each with its physical address (ctid): the strategy
-    deletes the changed ones by it, a TID scan, where a join on the grain was hashed against the whole table (a
-    4.8-million-row scan for 33,000 rows, 2.8 s). The address is stable until the transaction ends: this one holds
-    the table's lock from here on, and only VACUUM FULL or CLUSTER (which need an exclusive lock) move rows. -#}
-{% macro capture_replaced_rows(from_where) -%}
-    create temporary table {{ changed_rows_relation('replaced') }} on commit drop as
-    select t.ctid as replaced_row, t.* from {{ this }} as t {{ from_where }}
-{%- endmacro %}
-
-
-{#- Pre-hook of an incremental model: the rows tonight's query replaces, `where` a condition on them as `t` (with
-    `using`, a further from-list item it may name): deleted, or captured when the model's strategy is
-    changed_rows. -#}
-{% macro remove_replaced_rows(where, using=none) -%}
-    {%- if config.get('incremental_strategy') == 'changed_rows' -%}
-    {{ capture_replaced_rows((', ' ~ using if using else '') ~ ' where ' ~ where) }}
+{#- The rows of this table that tonight's query replaces, as `t`: `where` a condition on them (with `using`, also
+    on a further from-list item, such as the night's changed persons). With `using`, each of its rows looks up
+    its own rows in the table (a lateral subquery, kept apart by `offset 0`): as a join, the planner hashed the
+    whole table for a few thousand persons (5.8 million day rows at 50,000 x 5 years: 0.7 s instead of 0.24 s). -#}
+{% macro replaced_rows_select(columns, where, using=none) -%}
+    {%- if using -%}
+    select r.* from {{ using }}
+    cross join lateral (select {{ columns }} from {{ this }} as t where {{ where }} offset 0) as r
     {%- else -%}
-    delete from {{ this }} as t {% if using %}using {{ using }} {% endif %}where {{ where }}
+    select {{ columns }} from {{ this }} as t where {{ where }}
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- Whether capture_replaced_rows ran in this transaction (asked when the strategy is rendered, after the pre-hooks
+{#- Pre-hook of an incremental model: the rows tonight's query replaces (replaced_rows_select): deleted, or, when
+    the model's strategy is changed_rows, copied into a temporary table with each row's physical address (ctid):
+    the strategy deletes the changed ones by it, a TID scan, where a join on the grain was hashed against the whole
+    table (a 4.8-million-row scan for 33,000 rows, 2.8 s). The address is stable until the transaction ends: this
+    one holds the table's lock from here on, and only VACUUM FULL or CLUSTER (which need an exclusive lock) move
+    rows. -#}
+{% macro remove_replaced_rows(where, using=none) -%}
+    {%- if config.get('incremental_strategy') == 'changed_rows' -%}
+    create temporary table {{ changed_rows_relation('replaced') }} on commit drop as
+    {{ replaced_rows_select('t.ctid as replaced_row, t.*', where, using) }}
+    {%- else -%}
+    delete from {{ this }} as gone
+    where gone.ctid = any (array({{ replaced_rows_select('t.ctid', where, using) }}))
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Whether remove_replaced_rows captured the rows in this transaction (asked when the strategy is rendered, after the pre-hooks
     have run on the same connection). -#}
 {% macro replaced_rows_captured() -%}
     {%- if not execute -%}{{ return(false) }}{%- endif -%}
