@@ -7,7 +7,9 @@ World: the one of test_dbt_interventions_outcomes, built and published with buil
 - Night 3: a new invoice (a service to C2) rebuilds the invoice chain, so every service is rebuilt.
 Both incremental nights are compared with a full refresh of the same night.
 The grant caps test reads the invoice chain alone: night 2 keeps the chain the published build tested, so the test
-skips its scan (invoice_chain_as_published); night 3 and the full refreshes run it in full.
+skips its scan (invoice_chain_as_published); night 3 and the full refreshes run it in full. Likewise the row-level
+payroll staging tests read only the batches the published build's staging did not show (audit.builds.batches_seen):
+a bad row in a new batch still fails the night.
 """
 
 from __future__ import annotations
@@ -28,6 +30,20 @@ MART = "fct_interventions"
 def _mart(url: str, schema: str = dbt_runner.BUILD_SCHEMA) -> list[str]:
     with psycopg.connect(url) as conn:
         return [r[0] for r in conn.execute(f"select x::text from {schema}.{MART} as x order by 1")]
+
+
+def _batches_seen(url: str, run_id: str) -> list[int]:
+    """The payroll batches a build recorded as shown by staging, checked against the staging views themselves."""
+    with psycopg.connect(url) as conn:
+        seen = conn.execute("select batches_seen from audit.builds where run_id = %s", (run_id,)).fetchone()[0]
+        shown = [r[0] for r in conn.execute("select batch_id from staging.stg_payroll__absence union "
+                                            "select batch_id from staging.stg_payroll__personnel order by 1")]
+    assert seen == shown
+    return seen
+
+
+def _staging_test_sql(target: Path) -> str:
+    return next(target.joinpath("run").rglob("relationships_stg_payroll__abs*.sql")).read_text(encoding="utf-8")
 
 
 def _caps_test_scans(target: Path) -> bool:
@@ -69,6 +85,7 @@ def test_interventions_incremental_equal_full_refresh(warehouse: str, tmp_path: 
         _absence(conn, _new_batch(conn, "absence", "franvaro_t2"), "T2", "2024-07-01", "2024-07-05")
         conn.commit()
     inserted, night2 = _night(warehouse, target, "night-2", "2024-08-15", caps_scan=False)
+    assert _batches_seen(warehouse, "night-2")  # the last full refresh (night-2-full) is the published build
     t2_services = [r for r in night2 if pkey("T2") in r]
     # only T2's services were recomputed, and of them only those whose row changed were written (the changed_rows
     # strategy): services dated before the new spell come out as published, and are kept
@@ -82,3 +99,19 @@ def test_interventions_incremental_equal_full_refresh(warehouse: str, tmp_path: 
         conn.commit()
     inserted, night3 = _night(warehouse, target, "night-3", "2024-09-30", caps_scan=True)
     assert inserted == len(night3) == total + 1  # the invoice chain changed: every service rebuilt
+
+    # a new batch with a row whose absence category the seed does not know: the staging test reads only the new
+    # batch's rows (not the ones the published night-3-full showed), and fails the night
+    published_seen = _batches_seen(warehouse, "night-3-full")
+    with psycopg.connect(warehouse) as conn:
+        bad = _new_batch(conn, "absence", "franvaro_bad")
+        _absence(conn, bad, "T3", "2024-10-01", "2024-10-02")
+        conn.execute("update raw.payroll_absence set absence_category = 'no_such_category' where batch_id = %s",
+                     (bad,))
+        conn.commit()
+    night4 = dbt_runner.build_aside("night-4", as_of="2024-10-15", warehouse_url=warehouse, target_path=target)
+    assert not night4.success and not night4.full_refresh
+    failed = [n.unique_id for n in night4.nodes if n.status == "fail"]
+    assert len(failed) == 1 and "relationships_stg_payroll__absence" in failed[0], failed
+    assert "batches_seen" in _staging_test_sql(target)
+    assert bad not in published_seen and _batches_seen(warehouse, "night-4") == sorted([*published_seen, bad])

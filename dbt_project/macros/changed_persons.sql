@@ -102,10 +102,15 @@
     passed: a test that reads nothing but those tables (and the seeds their fingerprints cover) would pass again,
     so it may skip its scan. A hand-run dbt, a full refresh or a changed chain runs it in full. -#}
 {% macro invoice_chain_as_published() -%}
-    {%- if flags.FULL_REFRESH or (var('project_as_published', '') | string | trim | lower) not in ('true', '1', 'yes') -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {{ return(not fingerprinted_inputs_changed()) }}
+    {{ return(project_as_published() and not fingerprinted_inputs_changed()) }}
+{%- endmacro %}
+
+
+{#- Whether tonight runs the last published build's dbt project: an incremental night of
+    frisk.dbt_runner.build_aside (var project_as_published; a changed project's first night is a full refresh). -#}
+{% macro project_as_published() -%}
+    {{ return(not flags.FULL_REFRESH
+              and (var('project_as_published', '') | string | trim | lower) in ('true', '1', 'yes')) }}
 {%- endmacro %}
 
 

@@ -393,6 +393,19 @@ def marts_behind_state(conn: psycopg.Connection) -> bool:
     return row[2] is None or row[2] != person_state_fingerprint(conn)
 
 
+# dbt_project/macros/current_batches.sql, for source payroll: loaded, and no later loaded batch of the same delivery.
+# test_build_batches_seen checks that this is the set of batches the payroll staging models show.
+_CURRENT_PAYROLL_BATCHES = """
+    select coalesce(array_agg(b.batch_id order by b.batch_id), '{}')
+    from audit.batches as b
+    where b.status = 'loaded' and b.source = 'payroll'
+      and not exists (select 1 from audit.batches as later
+                      where later.status = 'loaded' and later.source = b.source
+                        and later.entity is not distinct from b.entity
+                        and coalesce(later.employer_org_number, '') = coalesce(b.employer_org_number, '')
+                        and later.delivery_key = b.delivery_key and later.batch_id > b.batch_id)"""
+
+
 def _start_build(conn: psycopg.Connection, run_id: str, fingerprint: str | None = None,
                  full_refresh: bool | None = None) -> None:
     conn.execute(
@@ -401,6 +414,9 @@ def _start_build(conn: psycopg.Connection, run_id: str, fingerprint: str | None 
                models_built = null, tests_passed = null, tests_failed = null, message = null,
                project_fingerprint = excluded.project_fingerprint, full_refresh = excluded.full_refresh""",
         (run_id, fingerprint, full_refresh))
+    # the payroll batches whose rows this build's staging and its tests show at least: current (the rule of the dbt
+    # macro current_batches) and committed before dbt starts (migration 057, macros/new_batches_only.sql)
+    conn.execute(f"update audit.builds set batches_seen = ({_CURRENT_PAYROLL_BATCHES}) where run_id = %s", (run_id,))
     conn.execute("delete from audit.dbt_nodes where run_id = %s", (run_id,))  # an Airflow retry starts over
 
 
