@@ -10,7 +10,8 @@
   superseded it was rejected) was not shown, so it is tested. At 50,000 employees the relationship test of the
   absence categories read 1.2 million rows each night, at the start of the night's critical path. Not for
   statistics staging (a figure of an older batch shows when a newer one drops it), nor uniqueness tests (they
-  compare rows with each other).
+  compare rows with each other). The batches are listed (not "not seen"), so the raw table is read through its
+  (batch_id, line_no) key: 0.76 s -> 0.43 s with a filter on the scanned rows, less through the key.
 -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
@@ -18,9 +19,11 @@
     {%- if test in ('not_null', 'accepted_values', 'relationships') and relation.identifier.startswith('stg_payroll__')
           and project_as_published() -%}
         {%- set unseen -%}
-        (batch_id is null or not batch_id = any (coalesce((
-            select b.batches_seen from audit.builds as b where b.status = 'published'
-            order by b.finished_at desc nulls last, b.started_at desc limit 1), '{}')))
+        batch_id = any (array(
+            select nb.batch_id from audit.batches as nb
+            where not nb.batch_id = any (coalesce((
+                select b.batches_seen from audit.builds as b where b.status = 'published'
+                order by b.finished_at desc nulls last, b.started_at desc limit 1), '{}'))))
         {%- endset -%}
         {%- set where = unseen ~ (' and (' ~ where ~ ')' if where else '') -%}
     {%- endif -%}
