@@ -394,7 +394,8 @@ def marts_behind_state(conn: psycopg.Connection) -> bool:
 
 
 # dbt_project/macros/current_batches.sql, for source payroll: loaded, and no later loaded batch of the same delivery.
-# test_build_batches_seen checks that this is the set of batches the payroll staging models show.
+# tests/test_build_interventions_incremental.py (_batches_seen) checks that this is the set of batches the payroll
+# staging models show.
 _CURRENT_PAYROLL_BATCHES = """
     select coalesce(array_agg(b.batch_id order by b.batch_id), '{}')
     from audit.batches as b
