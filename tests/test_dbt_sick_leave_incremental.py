@@ -10,7 +10,8 @@ The day-level intermediate models are incremental per person (dbt_project/macros
 personnel re-delivery also changes one employee's weekly hours, and everyone else's calendar grows by a month.
 Night 3, mid-July (the open month's rows are apart from the closed months'), brings one new delivery that only adds
 rows (the as-of date moves too: an ongoing spell runs on, and a period with reported hours ends, so its hours are
-spread over all of its days): only the persons it or an open period touches have their raw rows read again. Night
+spread over all of its days): only its rows are read, and the values of the persons it touches (one new, one with
+rows) are last night's combined with those of their added rows; they must equal a read of all the rows. Night
 4, on the same date, follows a retention purge of a row from a batch already read: then everyone's rows are. After
 nights 2 and 4 every intermediate table must equal a full refresh as of the same date, row for row (night 4
 recomputes only three persons, so a wrong row that night 3 left for anyone else would still differ).
@@ -75,6 +76,22 @@ def _changed_from(url: str) -> dict[str, dt.date]:
             "where is_dirty and changed_from is not null"
         )
         return dict(rows.fetchall())
+
+
+def _absence_values(url: str) -> tuple[list[tuple], list[tuple]]:
+    """Each person's absence values in int_payroll_person_changes, and the same values read from all of their
+    rows (a night that only added rows combines last night's values with the added rows' instead)."""
+    columns = "person_key, absence_fp, absence_max_batch, absence_open_until::text, first_from_date"
+    with psycopg.connect(url) as conn:
+        stored = conn.execute(f"select {columns} from intermediate.int_payroll_person_changes "
+                              "where absence_fp is not null order by 1").fetchall()
+        read = conn.execute(
+            "select a.person_key, count(*) || ':' || sum(hashint8extended(a.line_no, a.batch_id)), max(a.batch_id), "
+            "(max(coalesce(a.to_date, date 'infinity')) filter (where c.is_sick_leave))::text, min(a.from_date) "
+            "from staging.stg_payroll__absence as a "
+            "left join meta.absence_causes as c on c.absence_category = a.absence_category "
+            "group by a.person_key order by 1").fetchall()
+    return stored, read
 
 
 def _spells(url: str, person: str) -> list[tuple]:
@@ -236,21 +253,28 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         full = _snapshot(url)
         full_int = _intermediate(url)
 
-        # night 3: a new delivery only adds rows (nothing superseded), so only the persons it or an open period
-        # touches have their rows read again; everyone else's fingerprints are carried over from night 2
+        # night 3: a new delivery only adds rows (nothing superseded), so only its rows are read; everyone's
+        # fingerprints are carried over from night 2, combined with those of their added rows
         with psycopg.connect(url) as conn:
             b = add_batch(conn, "payroll", "absence", "abs_jul.csv", EMP_A)
             add_rows(conn, "raw.payroll_absence", ABSENCE_COLS, b,
-                     [sick(EMP_A, "pk_w6", "EW6", "2024-07-15", "2024-07-16")])
+                     [sick(EMP_A, "pk_w6", "EW6", "2024-07-15", "2024-07-16"),
+                      # w5's fourth spell: rows added to a person with rows, their values combined with night 2's
+                      sick(EMP_A, "pk_w5", "EW5", "2024-07-08", "2024-07-09")])
         run_dbt(url, target, *BUILD, *LOOKBACK, as_of="2024-07-15")
-        assert _dirty(url) == {"pk_p2", "pk_w2", "pk_w6"}  # the open periods move; w6 has a new spell
+        assert _dirty(url) == {"pk_p2", "pk_w2", "pk_w5", "pk_w6"}  # the open periods move; w5, w6: new spells
         assert _dirty(url, "is_schedule_dirty") == set()
         # p2's days from the previous night on; w2's from the start of the period whose hours are now spread;
-        # w6's added period ends after June 30, so it counts as open from that night on (as w5's on night 2)
+        # w5's and w6's added periods end after June 30, so they count as open from that night on (as w5's on
+        # night 2)
         assert _changed_from(url) == {"pk_p2": D("2024-06-30"), "pk_w2": D("2024-06-24"),
-                                      "pk_w6": D("2024-06-30")}
+                                      "pk_w5": D("2024-06-30"), "pk_w6": D("2024-06-30")}
         # p2's spell was long-term already (72 days): its April and May stay, only June on is recomputed
-        assert _months_from(url) == {"pk_p2": "2024-06-01", "pk_w2": "2024-06-01", "pk_w6": "2024-06-01"}
+        assert _months_from(url) == {"pk_p2": "2024-06-01", "pk_w2": "2024-06-01", "pk_w5": "2024-06-01",
+                                     "pk_w6": "2024-06-01"}
+        # the fingerprints and dates carried over and combined with the added rows' are those of all the rows
+        stored, read = _absence_values(url)
+        assert stored == read and len(stored) == 7  # p1, p2, w2-w6
         night3_int = _intermediate(url)
 
         # night 4, the same as-of date: retention purges one of w4's rows from a batch night 3 had read. The batch

@@ -56,9 +56,34 @@
 {%- endmacro %}
 
 
-{#- ... of the raw rows of `alias`, identified by batch_id and line_no. -#}
+{#- A set_fingerprint `fp` with rows added: their count and the sum of their hashes (null or 0 when none). -#}
+{% macro add_to_set_fingerprint(fp, added_count, added_hash_sum) -%}
+    case
+        when coalesce({{ added_count }}, 0) = 0 then {{ fp }}
+        when {{ fp }} is null then {{ added_count }} || ':' || {{ added_hash_sum }}
+        else (cast(split_part({{ fp }}, ':', 1) as bigint) + {{ added_count }})
+            || ':' || (cast(split_part({{ fp }}, ':', 2) as numeric) + {{ added_hash_sum }})
+    end
+{%- endmacro %}
+
+
+{#- The 64-bit hash of a raw row of `alias`, identified by batch_id and line_no. -#}
+{% macro raw_row_hash(alias) -%}
+    hashint8extended({{ alias }}.line_no, {{ alias }}.batch_id)
+{%- endmacro %}
+
+
+{#- ... of the raw rows of `alias`. -#}
 {% macro raw_rows_fingerprint(alias, condition='true') -%}
-    {{ set_fingerprint('hashint8extended(' ~ alias ~ '.line_no, ' ~ alias ~ '.batch_id)', condition) }}
+    {{ set_fingerprint(raw_row_hash(alias), condition) }}
+{%- endmacro %}
+
+
+{#- Absence row `a` (category `c`) is a sick-leave period with reported hours that ended after the previous
+    night's as-of date (`pn`) and by tonight's: its hours are now spread over all its days. -#}
+{% macro ended_reported_period(a, c, pn) -%}
+    {{ c }}.is_sick_leave and {{ a }}.reported_hours is not null
+    and {{ a }}.to_date > {{ pn }}.as_of_date and {{ a }}.to_date <= {{ as_of_date() }}
 {%- endmacro %}
 
 
