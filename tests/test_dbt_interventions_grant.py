@@ -108,15 +108,23 @@ def test_grant_eligibility_end_to_end(warehouse: str, tmp_path: Path) -> None:
                  "grant_status_on_the_as_of_date", "assert_grant_within_caps",
                  "assert_grant_spend_reconciles_with_invoices"):
         assert re.search(rf"PASS (\w+::)?{name} ", r.stdout), name
-    # the mart's grain is two unique indexes (no tests): a second row for a line and scheme cannot be written,
-    # whether it repeats the key or not
+    # the mart's grain: one row per allocated line (the singular test ran above), and the allocation refuses a
+    # second row for a line and scheme as it is written (its unique grant_line_id, md5 of the two)
+    assert re.search(r"PASS (\w+::)?assert_grant_eligibility_one_row_per_line ", r.stdout)
     with psycopg.connect(warehouse) as conn:
-        for key in ("grant_line_id", "md5('another key')"):
-            conn.execute("create temporary table twin as select * from marts.fct_grant_eligibility limit 1")
-            conn.execute(f"update twin set grant_line_id = {key}")
-            with pytest.raises(psycopg.errors.UniqueViolation):
-                conn.execute("insert into marts.fct_grant_eligibility select * from twin")
-            conn.rollback()  # the twin goes with the failed transaction
+        assert conn.execute("select count(*) from marts.fct_grant_eligibility").fetchone()[0] > 0
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("insert into intermediate.int_grant_allocation "
+                         "select * from intermediate.int_grant_allocation limit 1")
+        conn.rollback()
+        conn.execute("insert into marts.fct_grant_eligibility select * from marts.fct_grant_eligibility limit 1")
+    twin = run_dbt(warehouse, tmp_path / "target", "test", "--select", "assert_grant_eligibility_one_row_per_line",
+                   as_of="2024-01-15")
+    assert twin.returncode != 0 and re.search(r"FAIL 1 (\w+::)?assert_grant_eligibility_one_row_per_line ",
+                                              twin.stdout), twin.stdout[-2000:]
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("delete from marts.fct_grant_eligibility as f where ctid <> (select min(ctid) from "
+                     "marts.fct_grant_eligibility as g where g.grant_line_id = f.grant_line_id)")
 
     fk = {
         (x["invoice_number"], x["person_key"], x["service_date"], x["service_code"]): x

@@ -1,7 +1,6 @@
-{{ config(indexes=[{'columns': ['grant_line_id'], 'unique': True},
-                   {'columns': ['service_line_id', 'scheme'], 'unique': True}]) }}
 -- One row per service line and grant scheme: whether it earns a grant, how much, by when to apply, and where
--- the claim stands on the as-of date.
+-- the claim stands on the as-of date. One row per row of int_grant_allocation (its grant_line_id is unique; the
+-- claims are grouped on the join's key): tests/interventions/assert_grant_eligibility_one_row_per_line.sql.
 with allocated as (
     select * from {{ ref('int_grant_allocation') }}
 ),
