@@ -4,20 +4,31 @@
 -- comparison group count; a row with fewer than min_group_size episodes or comparison people is suppressed
 -- (sizes still shown), so no effect is claimed the data cannot show.
 {%- set measures = ['sick_days', 'spells'] %}
+-- One pass over the outcome rows, with only the columns the estimates read: the groups are grouping sets (every
+-- type together, and each first type), and both measures are aggregated at once. Copying the wide rows into a
+-- union of the two and aggregating it once per measure took 1.0 s of the night's last 2.5 s, on one core, at
+-- 50,000 employees x 5 years.
 with outcomes as (
     select
-        o.*,
+        o.employer_org_number,
         cast(extract(year from o.first_service_date) as integer) as start_year,
-        md5(concat_ws('|', o.employer_org_number, o.sector, o.age_band, o.sex, o.prior_spell_band,
-                      date_trunc('month', o.first_service_date))) as comparison_cell
+        o.first_intervention_type,
+        o.window_days,
+        -- the episode's comparison cell (the group is matched on these, so none of them is null here)
+        o.sector,
+        o.age_band,
+        o.sex,
+        o.prior_spell_band,
+        date_trunc('month', o.first_service_date) as index_month,
+        o.comparison_n
+        {%- for m in measures %},
+        o.{{ m }}_after - o.{{ m }}_before as {{ m }}_change,
+        o.comparison_{{ m }}_after - o.comparison_{{ m }}_before as comparison_{{ m }}_change,
+        o.did_{{ m }},
+        o.comparison_{{ m }}_change_var / o.comparison_n as comparison_{{ m }}_var_of_mean
+        {%- endfor %}
     from {{ ref('fct_intervention_outcomes') }} as o
     where o.follow_up_complete and not o.comparison_is_suppressed
-),
-
-grouped as (
-    select 'all' as intervention_group, * from outcomes
-    union all
-    select first_intervention_type, * from outcomes
 ),
 
 settings as (
@@ -26,37 +37,64 @@ settings as (
         {{ interventions_setting('confidence_z') }} as z
 ),
 
+-- the comparison people of a group: each matched cell's size once, however many of the group's episodes it matched
+cells as (
+    select distinct
+        employer_org_number, start_year, window_days, first_intervention_type, sector, age_band, sex,
+        prior_spell_band, index_month, comparison_n
+    from outcomes
+),
+
 comparison_sizes as (
-    select employer_org_number, start_year, intervention_group, window_days, sum(comparison_n) as comparison_n
+    select employer_org_number, start_year, window_days, first_intervention_type as intervention_group,
+        sum(comparison_n) as comparison_n
+    from cells
+    group by employer_org_number, start_year, window_days, first_intervention_type
+    union all
+    select employer_org_number, start_year, window_days, 'all', sum(comparison_n)
     from (
-        select distinct employer_org_number, start_year, intervention_group, window_days, comparison_cell,
+        select distinct
+            employer_org_number, start_year, window_days, sector, age_band, sex, prior_spell_band, index_month,
             comparison_n
-        from grouped
-    ) as cells
-    group by employer_org_number, start_year, intervention_group, window_days
+        from cells
+    ) as all_cells
+    group by employer_org_number, start_year, window_days
+),
+
+per_group as (
+    select
+        employer_org_number,
+        start_year,
+        case when grouping(first_intervention_type) = 1 then 'all' else first_intervention_type end
+            as intervention_group,
+        window_days,
+        count(*) as episodes
+        {%- for m in measures %},
+        avg({{ m }}_change) as {{ m }}_mean_change_intervention,
+        avg(comparison_{{ m }}_change) as {{ m }}_mean_change_comparison,
+        avg(did_{{ m }}) as {{ m }}_did,
+        -- the episodes' spread plus the sampling error of each matched comparison mean
+        sqrt(coalesce(var_samp(did_{{ m }}), 0) / count(*)
+             + sum(comparison_{{ m }}_var_of_mean) / power(count(*), 2)) as {{ m }}_std_error
+        {%- endfor %}
+    from outcomes
+    group by grouping sets (
+        (employer_org_number, start_year, window_days),
+        (employer_org_number, start_year, window_days, first_intervention_type)
+    )
 ),
 
 estimates as (
-    {%- for m in measures %}
     select
-        g.employer_org_number,
-        g.start_year,
-        g.intervention_group,
-        g.window_days,
-        '{{ m }}' as measure,
-        count(*) as episodes,
-        avg(g.{{ m }}_after - g.{{ m }}_before) as mean_change_intervention,
-        avg(g.comparison_{{ m }}_after - g.comparison_{{ m }}_before) as mean_change_comparison,
-        avg(g.did_{{ m }}) as did,
-        -- the episodes' spread plus the sampling error of each matched comparison mean
-        sqrt(coalesce(var_samp(g.did_{{ m }}), 0) / count(*)
-             + sum(g.comparison_{{ m }}_change_var / g.comparison_n) / power(count(*), 2)) as std_error
-    from grouped as g
-    group by g.employer_org_number, g.start_year, g.intervention_group, g.window_days
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+        g.employer_org_number, g.start_year, g.intervention_group, g.window_days, m.measure, g.episodes,
+        m.mean_change_intervention, m.mean_change_comparison, m.did, m.std_error
+    from per_group as g
+    cross join lateral (values
+        {%- for m in measures %}
+        ('{{ m }}', g.{{ m }}_mean_change_intervention, g.{{ m }}_mean_change_comparison, g.{{ m }}_did,
+         g.{{ m }}_std_error){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as m (measure, mean_change_intervention, mean_change_comparison, did, std_error)
 )
 
 select
