@@ -65,10 +65,23 @@ def _window_versions(url: str) -> dict[tuple[str, str, int], tuple[str, str]]:
     return {(r[0], r[1], r[2]): (r[3], r[4]) for r in got}
 
 
+def _episode_indexes(url: str) -> dict[str, int]:
+    """The partial indexes on the episodes' rows (macros/episode_rows_index.sql) of each outcome table."""
+    with psycopg.connect(url) as conn:
+        got = conn.execute(
+            "select c.relname, count(*) from pg_index as i join pg_class as c on c.oid = i.indrelid "
+            "join pg_namespace as n on n.oid = c.relnamespace where n.nspname = 'intermediate' "
+            "and pg_get_indexdef(i.indexrelid) like '%%WHERE (subject_type = ''episode''::text)%%' "
+            "group by c.relname").fetchall()
+    return dict(got)
+
+
 def _equals_full_refresh(url: str, target: Path, as_of: str) -> dict[str, list[str]]:
     incremental = _snapshot(url)
     _build(url, target, as_of, "--full-refresh")
     full = _snapshot(url)
+    # a full refresh makes the tables again, each with one partial index on its episodes' rows
+    assert _episode_indexes(url) == {"int_outcome_subjects": 1, "int_outcome_window_metrics": 1}
     for t in TABLES:
         assert incremental[t] == full[t], f"{t}: incremental differs from a full refresh as of {as_of}"
     return incremental
@@ -136,6 +149,8 @@ def test_outcome_models_incremental_equal_full_refresh(warehouse: str, tmp_path:
     assert rewritten == changed and changed
     c1 = {k for k in after if k[0] == pkey("C1")}
     assert c1 & changed and c1 - changed  # C1 is dirty: some of its windows changed, the others were kept
+    # an incremental night keeps the tables and their index, and makes no second one
+    assert _episode_indexes(warehouse) == {"int_outcome_subjects": 1, "int_outcome_window_metrics": 1}
     night2 = _equals_full_refresh(warehouse, target, "2024-08-15")
     assert night2["intermediate.int_outcome_window_metrics"] != first["intermediate.int_outcome_window_metrics"]
     t12 = rows(warehouse, "select follow_up_complete, sick_days_after from marts.fct_intervention_outcomes "

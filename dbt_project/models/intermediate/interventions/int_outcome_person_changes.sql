@@ -1,4 +1,6 @@
-{{ config(materialized='table', post_hook="analyze {{ this }}") }}
+{{ config(materialized='table', post_hook="analyze {{ this }} (employer_org_number, person_key, is_dirty, sick_since_previous)") }}
+-- (Analyzed on the columns later models filter and join on only: the statistics of the fingerprints, a unique
+-- text per person, were half of the analyze, on the night's critical path.)
 -- What changed tonight for the outcome models, per employer and person: the fingerprint of everything a
 -- person's outcome subjects and window metrics are computed from, next to the one the last completed outcome
 -- build consumed (int_outcome_person_state). int_outcome_subjects and int_outcome_window_metrics recompute the

@@ -1,5 +1,6 @@
 {{ config(**person_incremental(['employer_org_number', 'person_key', 'subject_type', 'subject_id'],
-                                'delete_changed_outcome_rows()', changed_rows=true)) }}
+                                'delete_changed_outcome_rows()', post_hooks=['{{ episode_rows_index() }}'],
+                                changed_rows=true)) }}
 -- depends_on: {{ ref('int_outcome_person_changes') }}
 -- The grain's unique index leads with the person (a subject belongs to one person: an episode's, or the md5 of
 -- employer, person and index date), so a night's rows, a few persons' each, sit together in it: one index that

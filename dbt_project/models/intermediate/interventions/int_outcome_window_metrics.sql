@@ -1,7 +1,8 @@
 {{ config(**person_incremental(['employer_org_number', 'person_key', 'subject_type', 'subject_id', 'window_days'],
                                 'delete_changed_outcome_rows(open_windows=true, comparison_groups=true)',
                                 pre_hooks=['{% if not is_incremental() %}{{ outcome_comparison_groups_reset() }}{% endif %}'],
-                                post_hooks=['{{ outcome_comparison_follow_changes() }}'], changed_rows=true)) }}
+                                post_hooks=['{{ outcome_comparison_follow_changes() }}', '{{ episode_rows_index() }}'],
+                                changed_rows=true)) }}
 -- depends_on: {{ ref('int_outcome_person_changes') }}
 -- The grain's unique index leads with the person (a subject belongs to one person: an episode's, or the md5 of
 -- employer, person and index date), so a night's rows, a few persons' each, sit together in it: one index that
