@@ -15,7 +15,9 @@ Per size, in its own database on the benchmark's embedded PostgreSQL (bench/work
      copied in, only the look-back window recomputed) and build_aside(as_of=D+2, full_refresh=True); --repeat
      alternates them. Each starts after a VACUUM (ANALYZE) of the database, the work autovacuum does in the day
      between two nights (without it the night ran beside autovacuum on the previous build's tables). Goal:
-     incremental at most 0.1x the full refresh.
+     incremental at most 0.1x the full refresh. With --repeat the ratio takes the fastest full refresh and the
+     first incremental night: a later one follows an unpublished full refresh, so its marts are behind the state
+     and it recomputes everyone's look-back (its time is reported, not used).
 The orchestrated build versus a plain `dbt build` is bench.warehouse_build's (bench.run runs it in a subprocess).
 Writes bench/results/build.md and build.json.
 """
@@ -150,7 +152,9 @@ def run_size(server: str, employees: int, years: int = 2, repeat: int = 1, progr
     for i in range(repeat):
         row.setdefault("vacuum_before_n1_s", []).append(_as_next_night(url))
         incr.append(_timed_build(f"bench-{employees}-n1-incr-{i}", night_n1, False, url, target))
-        row["incremental_n1"] = min(incr, key=lambda r: r["seconds"])
+        # the first only: every build advances the sick-leave state, and the full refresh before a later one was not
+        # published, so a later incremental night runs behind the state (everyone's look-back again), not this night
+        row["incremental_n1"] = incr[0]
         row["incremental_runs_s"] = [r["seconds"] for r in incr]
         print(f"  night N+1 incremental {incr[-1]['seconds']} s", flush=True)
         progress(row)
