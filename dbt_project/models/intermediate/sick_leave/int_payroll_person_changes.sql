@@ -1,4 +1,5 @@
-{{ config(materialized='table', post_hook="analyze {{ this }} (employer_org_number, person_key, is_dirty, is_schedule_dirty, changed_from)") }}
+{{ config(materialized='table',
+          post_hook="analyze {{ this }} (employer_org_number, person_key, is_dirty, is_schedule_dirty, changed_from)") }}
 -- (Analyzed on the columns later models filter and join on only: the statistics of the fingerprints, a unique
 -- text per person, were half of the analyze, on the night's critical path.)
 -- What changed tonight, per employer and person: the input fingerprint of every person with payroll data, next
@@ -40,8 +41,9 @@ previous_night as (
 -- The current absence rows per batch. A batch's rows never change, so when the batches the previous night had
 -- seen (ids up to its last one) are still current with the same row counts, tonight's rows are last night's
 -- plus the rows of later batches, and only those rows are read (below). A superseding re-delivery, a rejected
--- batch or a retention purge changes the set or a count: then every person's rows are read. (Fingerprinting every person's rows each night was the
--- first model on the night's critical path: 2.5 s at 50,000 employees x 5 years.)
+-- batch or a retention purge changes the set or a count: then every person's rows are read. (Fingerprinting
+-- every person's rows each night was the first model on the night's critical path: 2.5 s at 50,000 employees x
+-- 5 years.)
 absence_batches as (
     select a.batch_id, count(*) as row_count
     from {{ ref('stg_payroll__absence') }} as a
