@@ -276,6 +276,7 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         stored, read = _absence_values(url)
         assert stored == read and len(stored) == 7  # p1, p2, w2-w6
         night3_int = _intermediate(url)
+        night3 = _snapshot(url)
 
         # night 4, the same as-of date: retention purges one of w4's rows from a batch night 3 had read. The batch
         # is still current, so only its row count shows the change: everyone's rows are read, and w4's days
@@ -288,8 +289,10 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         assert _dirty(url) == {"pk_p2", "pk_w4", "pk_w6"}  # w6's period runs past July 15: open
         assert "pk_w4" not in _changed_from(url)
         night4_int = _intermediate(url)
+        night4 = _snapshot(url)
         run_dbt(url, target, *BUILD, "--full-refresh", *LOOKBACK, as_of="2024-07-15")
         night4_full_int = _intermediate(url)
+        night4_full = _snapshot(url)
     finally:
         drop_database(pg_server, url)
 
@@ -323,6 +326,21 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         return [{k: v for k, v in r.items() if k not in SIGNAL_RUN_COLUMNS} for r in rows]
 
     assert business(incremental["fct_absence_signals"]) == business(full["fct_absence_signals"])
+    # nights 3 and 4 left the marts as a full refresh would (night 4 does not touch w5, so a wrong row of night 3's
+    # spell-level narrowing would still be there); signals only inside the look-back: older ones are history (w4's
+    # May 27 signal stays, though the purge leaves two spells)
+    for table in ("fct_sick_spells", "fct_sick_leave_monthly", "rpt_sick_leave_key_figures"):
+        assert business(night4[table]) == business(night4_full[table]), table
+    assert [s for s in business(night4["fct_absence_signals"]) if s["signal_date"] >= D("2024-05-31")] == [
+        s for s in business(night4_full["fct_absence_signals"]) if s["signal_date"] >= D("2024-05-31")]
+    # night 3 recomputed only w5's July spell (macros/changed_spells.sql): its June spell (June 10-11, before the
+    # day ahead of its changed_from, June 30) is kept, and so is the signal that spell fired, inside the
+    # look-back but evaluated on night 2; the July spell's signal is new
+    w5 = {s["signal_date"]: s for s in night3["fct_absence_signals"] if s["person_key"] == "pk_w5"}
+    assert {d: (s["rule_id"], s["evaluated_on"]) for d, s in w5.items() if d >= D("2024-05-31")} == {
+        D("2024-06-11"): ("repeated_3_in_183", D("2024-06-30")),
+        D("2024-07-09"): ("repeated_3_in_183", D("2024-07-15")),
+    }
     by_key = {(s["rule_id"], s["signal_date"]): s for s in incremental["fct_absence_signals"]}
     assert ("repeated_3_in_183", D("2024-05-20")) not in by_key  # the corrected delivery withdrew it
     late = by_key[("repeated_3_in_183", D("2024-05-30"))]

@@ -1,8 +1,9 @@
-{{ config(**person_incremental(['spell_id', 'milestone_day'], 'delete_changed_persons()', changed_rows=true)) }}
+{{ config(**person_incremental(['spell_id', 'milestone_day'], 'delete_replaced_spells()', changed_rows=true)) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- Rehabilitation-chain milestones reached by each spell: day N of a spell is reached on start_date + N - 1
 -- when the spell lasted (or, ongoing, has lasted up to the as-of date) at least N days. Milestones from the
--- long_spell_milestones seed valid on the spell's start date.
+-- long_spell_milestones seed valid on the spell's start date. Incremental per spell: the spells int_sick_spells
+-- recomputed tonight (macros/changed_spells.sql).
 select
     s.spell_id,
     s.employer_org_number,
@@ -17,5 +18,5 @@ inner join {{ ref('long_spell_milestones') }} as m
     on {{ valid_on('m', 's.start_date') }}
    and s.length_days >= m.milestone_day
 {%- if is_incremental() %}
-where {{ is_changed_person('s') }}
+where {{ is_recomputed_spell('s') }}
 {%- endif %}

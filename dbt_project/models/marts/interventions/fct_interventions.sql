@@ -4,26 +4,29 @@
         incremental_strategy='changed_rows',
         unique_key=['intervention_id'],
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}{{ delete_changed_mart_persons(everyone=fingerprinted_inputs_changed()) }}{% endif %}",
+        pre_hook="{% if is_incremental() %}{{ delete_changed_mart_dated_rows('service_date', everyone=fingerprinted_inputs_changed()) }}{% endif %}",
     )
 }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- One row per service delivered to a person (credit notes netted into the service they correct), with the
 -- person's absence context on the service date. Lines naming no person are not interventions (they stay in
 -- fct_grant_eligibility, so spend adds up).
--- Incremental per person, like the spells and signals marts: it continues from the published table and rebuilds
--- the services of the persons int_payroll_person_changes marks dirty (their spells and signals may have
--- changed). Everyone else's services, spells and signals did not change, unless the invoice chain was rebuilt
+-- Incremental per person and date, like the spells and signals marts: it continues from the published table and
+-- rebuilds the services of the persons int_payroll_person_changes marks dirty dated from the day their spells may
+-- have changed (macros/changed_spells.sql: an earlier service's context reads only spells and signals that did
+-- not change). Everyone else's services, spells and signals did not change, unless the invoice chain was rebuilt
 -- since the published table was built (fingerprinted_inputs_changed(): new invoices, payments, a changed
 -- setting) or the published marts are behind the state (marts_behind_state): then the pre-hook empties the table
 -- and every service is rebuilt. That question is asked once, by the pre-hook: the query below rebuilds everyone's
--- services when it finds the table empty (where_mart_person_changed(or_emptied=true)).
+-- services when it finds the table empty (where_mart_dated_row_changed(or_emptied=true)).
 -- Not materialized: read twice, these CTEs would be materialized and estimated at a few dozen rows (15,000
 -- services at 5,000 employees), and the planner then joined them in nested loops (11.5 s instead of 0.6 s).
 with lines as not materialized (
-    select * from {{ ref('int_invoice_services') }} as l
+    select l.*
+    from {{ ref('int_invoice_services') }} as l
+    {{- dated_rows_changes_join('l') }}
     where l.person_key is not null
-    {{- where_mart_person_changed('l', keyword='and', or_emptied=true) }}
+    {{- where_mart_dated_row_changed('l', 'service_date', keyword='and', or_emptied=true) }}
 ),
 
 services as not materialized (
@@ -52,7 +55,10 @@ settled as (
 person_spells as (
     select employer_org_number, person_key, array_agg(start_date) as start_dates, array_agg(end_date) as end_dates
     from {{ ref('int_sick_spells') }} as spl
-    {{- where_mart_person_changed('spl', or_emptied=true) }}
+    {%- if is_incremental() %}
+    -- only the persons with a service to rebuild tonight
+    where (spl.employer_org_number, spl.person_key) in (select employer_org_number, person_key from lines)
+    {%- endif %}
     group by employer_org_number, person_key
 ),
 
@@ -64,7 +70,9 @@ person_signals as (
         array_agg(signal_type) as signal_types,
         array_agg(rule_id) as rule_ids
     from {{ ref('fct_absence_signals') }} as sig
-    {{- where_mart_person_changed('sig', or_emptied=true) }}
+    {%- if is_incremental() %}
+    where (sig.employer_org_number, sig.person_key) in (select employer_org_number, person_key from lines)
+    {%- endif %}
     group by employer_org_number, person_key
 )
 

@@ -4,7 +4,7 @@
         unique_key='signal_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        post_hook="{% if is_incremental() %}delete from {{ this }} as t where t.signal_date >= {{ sick_leave_lookback_start() }} and t.evaluated_on <> {{ as_of_date() }}{% if not marts_behind_state() %} and {{ is_changed_person('t') }}{% endif %}{% endif %}"
+        post_hook="{% if is_incremental() %}delete from {{ this }} as t where t.signal_date >= {{ sick_leave_lookback_start() }} and t.evaluated_on <> {{ as_of_date() }}{% if not marts_behind_state() %} and {{ is_replaced_spell('t') }}{% endif %}{% endif %}"
     )
 }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
@@ -14,12 +14,13 @@
 --     that started within window_days reach `occasions` (seed repeated_absence_rules, valid on the signal date);
 --     it fires on that spell's last day, the first day it is known to be short.
 --   long_spell: a spell reaches a milestone day with raises_signal (seed long_spell_milestones).
--- Incremental: each night the signals of the persons int_payroll_person_changes marks dirty, dated from the
--- look-back start on, are recomputed and merged on signal_id; the post-hook removes their signals in that window
--- that no longer fire (a corrected delivery), so the table equals a full refresh. Everyone else's spells did not
--- change and none of them runs past the previous as-of date (an open period makes a person dirty), so their
--- signals cannot change; a changed signal rule or a change of this model's code makes everyone dirty (the rules
--- fingerprint). This table continues from the published one (frisk.dbt_runner.prepare_build_schema), the
+-- Incremental: each night the signals of the spells int_sick_spells recomputed (macros/changed_spells.sql),
+-- dated from the look-back start on, are recomputed and merged on signal_id; the post-hook removes the signals in
+-- that window of those spells and of spells that no longer exist that no longer fire (a corrected delivery), so
+-- the table equals a full refresh. A signal is a function of its spell and the spells before it (their dirty
+-- persons' kept spells are read as the earlier ones in the window). Everyone else's spells did not change and
+-- none of them runs past the previous as-of date (an open period makes a person dirty), so their signals cannot
+-- change; a changed signal rule or a change of this model's code makes everyone dirty (the rules fingerprint). This table continues from the published one (frisk.dbt_runner.prepare_build_schema), the
 -- dirty set from the last completed build: when a completed build was not published, var marts_behind_state
 -- makes the night recompute everyone's signals in the look-back. first_reported_on keeps the night a signal was first reported (new tonight: first_reported_on =
 -- as-of date); a full refresh cannot know that history and uses the signal date.
@@ -58,6 +59,7 @@ repeated as (
        and earlier.rule_id = cur.rule_id
        and earlier.end_date <= cur.end_date
        and earlier.start_date > cur.end_date - cur.window_days
+    {{- where_mart_spell_changed('cur') }}
     group by cur.rule_id, cur.employer_org_number, cur.person_key, cur.org_unit_code, cur.spell_id,
              cur.start_date, cur.end_date, cur.window_days
     having count(*) >= max(cur.occasions)
@@ -78,9 +80,7 @@ long_spells as (
         cast(null as date) as window_start_date
     from {{ ref('int_sick_spell_milestones') }} as m
     where m.raises_signal
-    {%- if is_incremental() and not marts_behind_state() %}
-        and {{ is_changed_person('m') }}
-    {%- endif %}
+    {{- where_mart_spell_changed('m', keyword='and') }}
 ),
 
 signals as (

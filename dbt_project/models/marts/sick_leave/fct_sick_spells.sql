@@ -4,22 +4,22 @@
         incremental_strategy='changed_rows',
         unique_key=['spell_id'],
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}{{ delete_changed_mart_persons() }}{% endif %}",
+        pre_hook="{% if is_incremental() %}{{ delete_replaced_mart_spells() }}{% endif %}",
     )
 }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- One row per sick spell (consecutive sick days of one person at one employer), with its length band, the
 -- re-illness episode it belongs to and the rehabilitation-chain milestones it reached. The milestone columns
 -- are the public contract; which days exist and when they apply comes from the long_spell_milestones seed.
--- Incremental per person, like the signals: each night the spells of the persons int_payroll_person_changes
--- marks dirty are deleted and built again; everyone else's spells, re-illness links and milestones did not
--- change (the intermediates are incremental on the same persons; the length bands and this model's code are in
+-- Incremental per spell, like its intermediates (macros/changed_spells.sql): each night the rows of the spells
+-- int_sick_spells recomputed are built again (and those of spells that no longer exist removed); every other
+-- spell, its re-illness link and its milestones did not change (the length bands and this model's code are in
 -- the rules fingerprint, so changing them makes everyone dirty). The table continues from the published one
 -- (frisk.dbt_runner.prepare_build_schema); var marts_behind_state rebuilds every person's spells. spell_id is the
 -- primary key (the contract), so the grain is checked on every insert rather than by a test scanning the table.
 with spells as (
     select * from {{ ref('int_sick_spells') }} as s
-    {{- where_mart_person_changed('s') }}
+    {{- where_mart_spell_changed('s') }}
 ),
 
 milestones as (
