@@ -21,6 +21,9 @@ EXCLUDED_SCHEMAS = ("audit", "marts_build", "pg_catalog", "information_schema", 
 # run, like audit, so a second identical night legitimately differs there. Their state tables are compared.
 EXCLUDED_TABLES = ("intermediate.int_payroll_person_changes", "intermediate.int_month_hours_changes",
                    "intermediate.int_outcome_person_changes")
+# The dbt invocation that wrote a state table (int_payroll_person_state, int_outcome_person_state): a record of the
+# run in every row, left out of every checksum.
+RUN_ID_COLUMNS = ("build_id",)
 DEMO_END = dt.date(2024, 12, 31)
 DEMO_EMPLOYEES = 150
 DEMO_SEED = 42
@@ -32,7 +35,8 @@ def fingerprint(url: str, schemas: tuple[str, ...] | None = None,
                 without_dbt_leftovers: bool = False) -> Fingerprint:
     """{schema.table: (rows, md5 of the sorted row md5s)} for every base table (of `schemas`, or all but `exclude`).
 
-    `exclude_columns` leaves columns out of the checksum (ids from sequences, load times) to compare content only.
+    `exclude_columns` leaves columns out of the checksum (ids from sequences, load times) to compare content only;
+    RUN_ID_COLUMNS are always left out.
     `without_dbt_leftovers` skips dbt's `__dbt_backup`/`__dbt_tmp` relations: dbt drops a replaced table's backup
     after the commit that swapped it in, so a build killed in between leaves one, which dbt itself drops when it
     next builds that model.
@@ -52,12 +56,13 @@ def fingerprint(url: str, schemas: tuple[str, ...] | None = None,
                 continue
             if without_dbt_leftovers and table.endswith(("__dbt_backup", "__dbt_tmp")):
                 continue
+            columns = [c for (c,) in conn.execute(
+                "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
+                "order by ordinal_position", (schema, table))]
             row = "t::text"
-            if exclude_columns:
-                cols = [c for (c,) in conn.execute(
-                    "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
-                    "order by ordinal_position", (schema, table)) if c not in exclude_columns]
-                row = "row(" + ", ".join(f't."{c}"' for c in cols) + ")::text"
+            if exclude_columns or set(columns) & set(RUN_ID_COLUMNS):
+                kept = [c for c in columns if c not in exclude_columns and c not in RUN_ID_COLUMNS]
+                row = "row(" + ", ".join(f't."{c}"' for c in kept) + ")::text"
             count, digest = conn.execute(
                 f"select count(*), coalesce(md5(string_agg(md5({row}), '' order by md5({row}))), '') "
                 f'from "{schema}"."{table}" t'

@@ -36,8 +36,10 @@ from tests.test_dbt_interventions_support import (
     run_dbt,
 )
 
-SELECT = ("--select", "+fct_intervention_outcomes", "+int_outcome_person_state", "path:seeds/interventions",
-          "--exclude", "test_name:relationships")
+# int_payroll_person_state as well: with both states from the same build, the next night carries the spells'
+# fingerprints of the persons the payroll models do not mark dirty (int_outcome_person_changes)
+SELECT = ("--select", "+fct_intervention_outcomes", "+int_outcome_person_state", "int_payroll_person_state",
+          "path:seeds/interventions", "--exclude", "test_name:relationships")
 TABLES = ("intermediate.int_outcome_subjects", "intermediate.int_outcome_window_metrics",
           "intermediate.int_outcome_comparison_groups", "marts.fct_intervention_outcomes")
 
@@ -180,4 +182,38 @@ def test_outcome_models_incremental_equal_full_refresh(warehouse: str, tmp_path:
     _build(warehouse, target, "2024-10-15")
     dirty, everyone = _changes(warehouse)
     assert pkey("C1") in dirty and not everyone
+    _equals_full_refresh(warehouse, target, "2024-10-15")
+
+    # The spells' fingerprints of the persons the payroll models leave alone are carried over from the outcome
+    # state when it and the payroll state were written by the same build (here the full refresh above): a wrong
+    # stored value is carried, so C1 (unchanged since) becomes dirty and the wrong value is stored again. When the
+    # states are from different builds (a night that failed between writing them), everyone's spells are read
+    # again: the wrong value is not used, C1's is read from its spells (C1 is dirty once more, against the
+    # fingerprint the wrong value made), and the night after nobody is dirty (T12's and C2's open spells have no
+    # end date on either night).
+    def poison(other_build: bool) -> None:
+        with psycopg.connect(warehouse) as conn:
+            conn.execute("update intermediate.int_outcome_person_state set spells_fp = '1:1' where person_key = %s",
+                         (pkey("C1"),))
+            if other_build:
+                conn.execute("update intermediate.int_outcome_person_state set build_id = 'a build that failed'")
+            conn.commit()
+
+    states = rows(warehouse, "select (select max(build_id) from intermediate.int_outcome_person_state) as outcome, "
+                             "(select max(build_id) from intermediate.int_payroll_person_state) as payroll")
+    assert states[0]["outcome"] == states[0]["payroll"] is not None
+    def c1_spells_fp() -> str:
+        got = rows(warehouse, "select spells_fp from intermediate.int_outcome_person_state where person_key = %s",
+                   (pkey("C1"),))
+        return got[0]["spells_fp"]
+
+    real = c1_spells_fp()
+    poison(other_build=False)
+    _build(warehouse, target, "2024-10-15")
+    assert _changes(warehouse) == ({pkey("C1")}, False) and c1_spells_fp() == "1:1"
+    poison(other_build=True)
+    _build(warehouse, target, "2024-10-15")
+    assert _changes(warehouse) == ({pkey("C1")}, False) and c1_spells_fp() == real
+    _build(warehouse, target, "2024-10-15")
+    assert _changes(warehouse) == (set(), False)
     _equals_full_refresh(warehouse, target, "2024-10-15")

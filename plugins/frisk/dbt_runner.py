@@ -375,11 +375,18 @@ _SHARED_INPUTS = "select fp from audit.shared_inputs"
 
 def person_state_fingerprint(conn: psycopg.Connection) -> str | None:
     """A fingerprint of the sick-leave state table as it is now (a count and a sum of 64-bit row hashes, no
-    sort), or None before the first build."""
-    if conn.execute("select to_regclass(%s)", (_PERSON_STATE,)).fetchone()[0] is None:
+    sort), or None before the first build. Without the column naming the dbt invocation that wrote it (build_id):
+    a build that left every person's state as it was did not move the state."""
+    oid = conn.execute("select to_regclass(%s)::oid", (_PERSON_STATE,)).fetchone()[0]
+    if oid is None:
         return None
+    columns = [c for (c,) in conn.execute(
+        "select attname from pg_attribute where attrelid = %s and attnum > 0 and not attisdropped "
+        "and attname <> 'build_id' order by attnum", (oid,))]
+    row = sql.SQL("row({})").format(sql.SQL(", ").join(sql.Identifier("s", c) for c in columns))
     return conn.execute(
-        f"select count(*) || ':' || coalesce(sum(hashtextextended(s::text, 0)), 0) from {_PERSON_STATE} as s"
+        sql.SQL("select count(*) || ':' || coalesce(sum(hashtextextended({}::text, 0)), 0) from {} as s").format(
+            row, sql.SQL(_PERSON_STATE))
     ).fetchone()[0]
 
 

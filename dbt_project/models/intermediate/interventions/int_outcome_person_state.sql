@@ -8,6 +8,8 @@ select
     person_key,
     person_fp,
     shared_fp,
-    as_of_date
+    as_of_date,
+    spells_fp,
+    build_id
 from {{ ref('int_outcome_person_changes') }}
 where has_inputs

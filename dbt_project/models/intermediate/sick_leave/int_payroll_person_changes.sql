@@ -26,7 +26,8 @@ previous as (
         ['employer_org_number', 'text'], ['person_key', 'text'], ['absence_fp', 'text'],
         ['absence_max_batch', 'bigint'], ['absence_open_until', 'date'], ['employment_fp', 'text'],
         ['first_from_date', 'date'], ['employer_first_month', 'date'], ['rules_fp', 'text'],
-        ['absence_batches_fp', 'text'], ['absence_last_batch', 'bigint'], ['as_of_date', 'date']]) }}
+        ['absence_batches_fp', 'text'], ['absence_last_batch', 'bigint'], ['as_of_date', 'date'],
+        ['build_id', 'text']]) }}
 ),
 
 previous_night as (
@@ -34,7 +35,8 @@ previous_night as (
         max(as_of_date) as as_of_date,
         max(rules_fp) as rules_fp,
         max(absence_batches_fp) as absence_batches_fp,
-        max(absence_last_batch) as absence_last_batch
+        max(absence_last_batch) as absence_last_batch,
+        max(build_id) as build_id
     from previous
 ),
 
@@ -266,6 +268,10 @@ select
     (select bc.absence_last_batch from batch_check as bc) as absence_last_batch,
     fl.as_of_date,
     fl.previous_as_of_date,
+    -- the dbt invocation that wrote the previous state (int_outcome_person_changes checks that the outcome state
+    -- came from the same one), and tonight's (the next state's)
+    (select pn.build_id from previous_night as pn) as previous_build_id,
+    cast('{{ invocation_id }}' as text) as build_id,
     fl.is_schedule_dirty or fl.absence_changed or fl.has_open_period as is_dirty,
     fl.is_schedule_dirty,
     -- the first day whose sick days may differ from last night's; null = any day (a changed calendar, or absence

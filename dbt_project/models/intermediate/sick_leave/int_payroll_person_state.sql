@@ -19,6 +19,7 @@ select
     rules_fp,
     absence_batches_fp,
     absence_last_batch,
-    as_of_date
+    as_of_date,
+    build_id
 from {{ ref('int_payroll_person_changes') }}
 where has_inputs
