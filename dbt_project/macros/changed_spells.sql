@@ -20,17 +20,10 @@
 
 
 {#- Condition on `alias` (a row with spell_id): its spell is one int_sick_spells recomputed tonight (for the rows
-    a model computes). Reads the dirty persons' recomputed spells through int_sick_spells' (employer, person,
-    last_sick_date) index. -#}
+    a model computes), as listed by int_sick_spell_changes (a model using it names that model in a depends_on
+    comment: the ref is only rendered on an incremental night). -#}
 {% macro is_recomputed_spell(alias) -%}
-    {{ alias }}.spell_id in (
-        select rs.spell_id
-        from {{ ref('int_payroll_person_changes') }} as chg
-        inner join {{ ref('int_sick_spells') }} as rs
-            on rs.employer_org_number = chg.employer_org_number and rs.person_key = chg.person_key
-        where chg.is_dirty
-          and (chg.changed_from is null or rs.last_sick_date >= {{ recomputed_spells_from('chg') }})
-    )
+    {{ alias }}.spell_id in (select rs.spell_id from {{ ref('int_sick_spell_changes') }} as rs)
 {%- endmacro %}
 
 

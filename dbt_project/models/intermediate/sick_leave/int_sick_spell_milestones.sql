@@ -1,5 +1,6 @@
 {{ config(**person_incremental(['spell_id', 'milestone_day'], 'delete_replaced_spells()', changed_rows=true)) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
+-- depends_on: {{ ref('int_sick_spell_changes') }}
 -- Rehabilitation-chain milestones reached by each spell: day N of a spell is reached on start_date + N - 1
 -- when the spell lasted (or, ongoing, has lasted up to the as-of date) at least N days. Milestones from the
 -- long_spell_milestones seed valid on the spell's start date. Incremental per spell: the spells int_sick_spells

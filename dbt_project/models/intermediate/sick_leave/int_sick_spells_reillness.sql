@@ -1,5 +1,6 @@
 {{ config(**person_incremental(['spell_id'], 'delete_replaced_spells()', changed_rows=true)) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
+-- depends_on: {{ ref('int_sick_spell_changes') }}
 -- The re-illness rule (återinsjuknande): a spell that starts within N calendar days of the previous spell's end
 -- (N = reillness_max_gap_days, valid on the new spell's start) continues it. Kept apart from int_sick_spells
 -- so occasions can be counted both raw and with the rule applied. One row per spell, with its episode.

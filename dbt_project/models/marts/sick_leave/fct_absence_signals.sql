@@ -8,6 +8,7 @@
     )
 }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
+-- depends_on: {{ ref('int_sick_spell_changes') }}
 -- Early signals HR acts on each morning: one row per person, date and rule that fired, up to the as-of date
 -- (the night the build runs for; FRISK_AS_OF_DATE pins it for re-runs).
 --   repeated_short_term: a finished spell of at most max_spell_days makes the person's count of such spells

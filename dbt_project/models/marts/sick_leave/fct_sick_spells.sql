@@ -8,6 +8,7 @@
     )
 }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
+-- depends_on: {{ ref('int_sick_spell_changes') }}
 -- One row per sick spell (consecutive sick days of one person at one employer), with its length band, the
 -- re-illness episode it belongs to and the rehabilitation-chain milestones it reached. The milestone columns
 -- are the public contract; which days exist and when they apply comes from the long_spell_milestones seed.
