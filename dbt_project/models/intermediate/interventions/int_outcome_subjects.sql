@@ -9,7 +9,8 @@
 -- The people outcomes are measured for, each with an index date and the attributes they are matched on:
 -- every intervention episode (index = its first service), and for each employer and month in which an episode
 -- started, every employee on that month's first day who had no service within control_exclusion_days of it
--- (the comparison pool; index = the first of the month).
+-- (the comparison pool; index = the first of the month). An episode also carries the sick spell its person was on
+-- at the index date, if any.
 -- Incremental per person (int_outcome_person_changes): a night recomputes the subjects of the persons whose
 -- employments or spells changed, and everyone's when the episodes, the rules or this code changed.
 {%- set only_changed = is_incremental() and not outcome_changes_summary().everyone %}
@@ -42,9 +43,13 @@ index_months as (
     group by episode_id, employer_org_number
 ),
 
+-- who was served when: only looked up for the persons whose subjects are computed
 served as (
-    select distinct employer_org_number, person_key, service_date
-    from {{ ref('int_intervention_episodes') }}
+    select distinct e.employer_org_number, e.person_key, e.service_date
+    from {{ ref('int_intervention_episodes') }} as e
+    {%- if only_changed %}
+    where {{ is_changed_outcome_person('e') }}
+    {%- endif %}
 ),
 
 -- an episode's person as on its index date: their largest employment then, else the latest
@@ -101,27 +106,46 @@ attributes as (
     select * from comparison_subjects
 ),
 
--- each person's spell start dates in one row: the prior-spell count below is a small array scan per subject,
--- not a join of every subject to every spell of the person that is then grouped per subject
+-- each person's spells in one row, as two parallel arrays (one aggregate pass feeds both in the same order): the
+-- prior-spell count and the spell at the index date below are small array scans per subject, not a join of every
+-- subject to every spell of the person that is then grouped per subject
 person_spells as (
-    select employer_org_number, person_key, array_agg(start_date) as start_dates
-    from {{ ref('int_sick_spells') }} as sp
-    {%- if only_changed %}
-    where {{ is_changed_outcome_person('sp') }}
-    {%- endif %}
+    select employer_org_number, person_key, array_agg(start_date) as start_dates, array_agg(end_date) as end_dates
+    from (
+        {%- if only_changed %}
+        {{ changed_outcome_person_rows(ref('int_sick_spells')) }}
+        {%- else %}
+        select * from {{ ref('int_sick_spells') }}
+        {%- endif %}
+    ) as sp
     group by employer_org_number, person_key
 ),
 
--- materialized: the count is computed once per subject, not again in each band's join condition
+-- materialized: the count is computed once per subject, not again in each band's join condition.
+-- An episode's spell on its index date (the latest that started by then and had not ended), for the mart's
+-- return to work: here it is computed for the night's persons only, where fct_intervention_outcomes looked up
+-- every episode's spell each night (35,000 index lookups at 50,000 x 5 years, 0.18 s on the critical path).
+-- A spell that ends changes the person's spells, which makes them dirty: the stored end date is never stale.
 prior as materialized (
     select
         a.*,
         (select count(*) from unnest(ps.start_dates) as sp (start_date)
-         where sp.start_date between a.index_date - 365 and a.index_date - 1) as prior_spells_365
+         where sp.start_date between a.index_date - 365 and a.index_date - 1) as prior_spells_365,
+        sas.start_date as spell_at_start_date,
+        sas.end_date as spell_at_start_end_date
     from attributes as a
     left join person_spells as ps
         on ps.employer_org_number = a.employer_org_number
         and ps.person_key = a.person_key
+    left join lateral (
+        select sp.start_date, sp.end_date
+        from unnest(ps.start_dates, ps.end_dates) as sp (start_date, end_date)
+        where a.subject_type = 'episode'
+            and sp.start_date <= a.index_date
+            and (sp.end_date is null or sp.end_date >= a.index_date)
+        order by sp.start_date desc
+        limit 1
+    ) as sas on true
 )
 
 select
@@ -137,7 +161,9 @@ select
     a.sex,
     ab.age_band,
     a.prior_spells_365,
-    pb.prior_spell_band
+    pb.prior_spell_band,
+    a.spell_at_start_date,
+    a.spell_at_start_end_date
 from prior as a
 left join {{ ref('age_bands') }} as ab
     on cast(extract(year from a.index_date) as integer) - a.birth_year >= ab.min_age

@@ -29,9 +29,10 @@
 -- that recomputes everyone empties it, and that model counts it again.
 {%- set summary = outcome_changes_summary() if is_incremental() else {'everyone': true} %}
 with subjects as (
-    select * from {{ ref('int_outcome_subjects') }} as s
-    {%- if not summary.everyone %}
-    where {{ is_changed_outcome_person('s', 'is_dirty or sick_since_previous') }}
+    {%- if summary.everyone %}
+    select s.*, true as person_is_dirty from {{ ref('int_outcome_subjects') }} as s
+    {%- else %}
+    {{ changed_outcome_person_rows(ref('int_outcome_subjects'), 'och.is_dirty or och.sick_since_previous') }}
     {%- endif %}
 ),
 
@@ -46,11 +47,13 @@ person_spells as (
         person_key,
         array_agg(start_date) as start_dates,
         array_agg(end_date) as end_dates
-    from {{ ref('int_sick_spells') }} as sp
-    {%- if not summary.everyone %}
-    where exists (select 1 from subjects as s
-                  where s.employer_org_number = sp.employer_org_number and s.person_key = sp.person_key)
-    {%- endif %}
+    from (
+        {%- if summary.everyone %}
+        select * from {{ ref('int_sick_spells') }}
+        {%- else %}
+        {{ changed_outcome_person_rows(ref('int_sick_spells'), 'och.is_dirty or och.sick_since_previous') }}
+        {%- endif %}
+    ) as sp
     group by employer_org_number, person_key
 )
 
@@ -95,6 +98,6 @@ cross join lateral (
         and coalesce(sp.end_date, {{ as_of_date() }}) >= s.index_date - w.window_days
 ) as m
 {%- if not summary.everyone %}
-where {{ is_changed_outcome_person('s') }}
+where s.person_is_dirty
     or s.index_date + w.window_days - 1 > {{ summary.final_until }}
 {%- endif %}

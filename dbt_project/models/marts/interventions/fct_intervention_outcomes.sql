@@ -31,23 +31,6 @@ comparison as (
     from {{ ref('int_outcome_comparison_groups') }} as g
 ),
 
--- the spell the person was on at the first service, if any: each episode's own person's spells through the
--- (employer, person, last sick day) index, where a hash of every spell (576,000 at 50,000 x 5 years) took 0.4 s
-spell_at_start as (
-    select ep.episode_id, sp.start_date, sp.end_date
-    from episodes as ep
-    cross join lateral (
-        select s.start_date, s.end_date
-        from {{ ref('int_sick_spells') }} as s
-        where s.employer_org_number = ep.employer_org_number
-            and s.person_key = ep.person_key
-            and s.start_date <= ep.index_date
-            and (s.end_date is null or s.end_date >= ep.index_date)
-        order by s.start_date desc
-        limit 1
-    ) as sp
-),
-
 -- the episodes' window rows, each with its comparison group (the window row carries its subject's cell).
 -- Materialized, so that this join is planned on the window rows' own estimate: the planner hashes the 40,000
 -- groups. Joined after the episodes, it expected a few thousand rows and looked each of the 105,000 up in the
@@ -102,8 +85,6 @@ joined as (
         m.spells_before,
         m.spells_after,
         ep.index_date + m.window_days - 1 <= {{ as_of_date() }} as follow_up_complete,
-        ss.start_date as spell_at_start_date,
-        ss.end_date as spell_at_start_end_date,
         coalesce(m.comparison_n, 0) as comparison_n,
         coalesce(m.comparison_n, 0) < st.min_group_size as comparison_is_suppressed,
         m.c_sick_days_before,
@@ -122,7 +103,6 @@ joined as (
     -- selectivities into one row and joined the services to it in a nested loop (minutes, not seconds)
     inner join episode_windows as m on m.subject_id = ep.subject_id
     cross join settings as st
-    left join spell_at_start as ss on ss.episode_id = ep.episode_id
 )
 
 select
