@@ -5,8 +5,14 @@ dbt's profile wants host/port/user/dbname separately; the rest of Frisk passes o
 
 The build's sessions get a larger `work_mem` (FRISK_DBT_WORK_MEM, default 128MB, through libpq's PGOPTIONS,
 which dbt-postgres leaves alone): PostgreSQL's default of 4MB made the build's sorts and hashes of a few million
-rows (distinct counts, the outcome pool) spill to disk, 2-3x slower at 50,000 employees. With dbt's 4 threads
+rows (distinct counts, the outcome pool) spill to disk, 2-3x slower at 50,000 employees. With dbt's threads
 and a few sort nodes per query this stays well under a gigabyte.
+
+dbt runs one thread more than the cores this process may use (FRISK_DBT_THREADS overrides it; 1 gives each
+node's time alone): the extra thread keeps the cores busy while another waits on dbt's own Python (compiling,
+logging, introspection). More threads than that only make the nodes on the night's critical path share the cores
+with more of the others: on 2 cores, 3 threads ran the incremental night at 50,000 x 5 years in 12.3 s on average
+against 12.9 s with 4 (eight runs each, alternating; bench/README.md, session 13).
 """
 
 from __future__ import annotations
@@ -17,6 +23,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from frisk.config import DBT_PROJECT_DIR
 from frisk.warehouse import server_url
+
+
+def default_threads() -> int:
+    """dbt's threads unless FRISK_DBT_THREADS says otherwise: the usable cores plus one."""
+    return len(os.sched_getaffinity(0)) + 1
 
 
 def dbt_environ(warehouse_url: str | None = None, target_path: Path | None = None) -> dict[str, str]:
@@ -34,6 +45,7 @@ def dbt_environ(warehouse_url: str | None = None, target_path: Path | None = Non
         "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "PGOPTIONS": f"-c work_mem={os.environ.get('FRISK_DBT_WORK_MEM', '128MB')}",
+        "FRISK_DBT_THREADS": os.environ.get("FRISK_DBT_THREADS") or str(default_threads()),
     }
     if target_path is not None:
         # separate target/log folders let tests and concurrent runs use dbt side by side
