@@ -59,6 +59,26 @@ def fresh_database(server: str, name: str) -> str:
     return url
 
 
+def clone_database(server: str, template: str, name: str) -> str:
+    """`name` dropped and made again as a file copy of `template` (which must have no sessions); its URL."""
+    from frisk.warehouse import _with_database
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}" template "{template}" strategy file_copy')
+    return _with_database(server, name)
+
+
+def rename_database(server: str, name: str, new_name: str) -> None:
+    """`name` renamed to `new_name` (dropped first if it exists). Sessions on `name` are ended: this process's
+    loaders may keep a pooled one, and autovacuum may have started there."""
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{new_name}" with (force)')
+        conn.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s and pid <> "
+                     "pg_backend_pid()", (name,))
+        conn.execute(f'alter database "{name}" rename to "{new_name}"')
+
+
 def demo_landing(employees: int, years: int = 5, seed: int = 7) -> Path:
     """Generate (once, cached) the demo landing tree for a size."""
     landing = WORK / f"demo_{employees}x{years}" / "landing"

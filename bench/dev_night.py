@@ -46,15 +46,6 @@ def _exists(server: str, name: str) -> bool:
         return c.execute("select 1 from pg_database where datname = %s", (name,)).fetchone() is not None
 
 
-def _clone(server: str, template: str, name: str) -> str:
-    from frisk.warehouse import _with_database
-
-    with _conn(server) as c:
-        c.execute(f'drop database if exists "{name}" with (force)')
-        c.execute(f'create database "{name}" template "{template}" strategy file_copy')
-    return _with_database(server, name)
-
-
 def _state_file(employees: int, years: int) -> Path:
     return common.WORK / f"dev_night_{employees}x{years}" / "state.json"
 
@@ -90,7 +81,7 @@ def renew_night_n(server: str, employees: int, years: int) -> dict:
     name = f"dev_n_{employees}x{years}"
     # built under the run's database name: dbt's relation names (in the fingerprinted_table hashes) include it
     run_name = f"dev_run_{employees}x{years}"
-    url = _clone(server, f"dev_raw_{employees}x{years}", run_name)
+    url = common.clone_database(server, f"dev_raw_{employees}x{years}", run_name)
     work = common.WORK / f"dev_night_{employees}x{years}"
     target = work / "dbt_target"
     end = build._data_end(employees, years)
@@ -111,12 +102,7 @@ def renew_night_n(server: str, employees: int, years: int) -> dict:
     loaded = payroll.load_path(extra, run_id="dev-new-day").as_dict()
     if loaded["status"] != "loaded":
         raise RuntimeError(f"the new day's file did not load: {loaded}")
-    with _conn(server) as c:
-        c.execute(f'drop database if exists "{name}" with (force)')
-        # this process's loaders may keep a pooled session on it, and autovacuum may have started there
-        c.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s and pid <> "
-                  "pg_backend_pid()", (run_name,))
-        c.execute(f'alter database "{run_name}" rename to "{name}"')
+    common.rename_database(server, run_name, name)
     state = {"night_n": night_n.isoformat(), "night_n1": (night_n + dt.timedelta(days=1)).isoformat(),
              "project_fingerprint": dbt_runner.project_fingerprint(), "new_day_rows": loaded.get("rows_loaded"),
              "built_at": dt.datetime.now().isoformat(timespec="seconds")}
@@ -156,7 +142,7 @@ def night(server: str, employees: int, years: int, compare: bool, top: int) -> d
     from frisk import dbt_runner
 
     state = json.loads(_state_file(employees, years).read_text())
-    url = _clone(server, f"dev_n_{employees}x{years}", f"dev_run_{employees}x{years}")
+    url = common.clone_database(server, f"dev_n_{employees}x{years}", f"dev_run_{employees}x{years}")
     now_fp = dbt_runner.project_fingerprint()
     if now_fp != state["project_fingerprint"]:
         print("note: the dbt project changed since night N was built (a changed rules-fingerprinted model makes "
