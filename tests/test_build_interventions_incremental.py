@@ -6,8 +6,9 @@ World: the one of test_dbt_interventions_outcomes, built and published with buil
   rows, and the whole mart equals a full refresh as of the same date.
 - Night 3: a new invoice (a service to C2) rebuilds the invoice chain, so every service is rebuilt.
 Both incremental nights are compared with a full refresh of the same night.
-The grant caps test reads the invoice chain alone: night 2 keeps the chain the published build tested, so the test
-skips its scan (invoice_chain_as_published); night 3 and the full refreshes run it in full. Likewise the row-level
+The grant caps test reads the invoice chain alone, and the grant mart's reconciliation and grain tests read rows that
+are a function of the chain and the seeds: night 2 keeps the chain the published build tested, so the three skip
+their scans (invoice_chain_as_published); night 3 and the full refreshes run them in full. Likewise the row-level
 payroll staging tests read only the batches the published build's staging did not show (audit.builds.batches_seen):
 a bad row in a new batch still fails the night.
 """
@@ -46,10 +47,20 @@ def _staging_test_sql(target: Path) -> str:
     return next(target.joinpath("run").rglob("relationships_stg_payroll__abs*.sql")).read_text(encoding="utf-8")
 
 
+# the grant tests that read the invoice chain and the grant mart (a function of the chain and the seeds), each with
+# the table its full scan reads
+CHAIN_TESTS = {"assert_grant_within_caps": "int_grant_allocation",
+               "assert_grant_spend_reconciles_with_invoices": "fct_grant_eligibility",
+               "assert_grant_eligibility_one_row_per_line": "fct_grant_eligibility"}
+
+
 def _caps_test_scans(target: Path) -> bool:
-    """Whether the last build ran the grant caps test in full (its executed SQL reads the allocation)."""
-    sql = next(target.joinpath("run").rglob("assert_grant_within_caps.sql")).read_text(encoding="utf-8")
-    return "int_grant_allocation" in sql
+    """Whether the last build ran the grant tests in full (each one's executed SQL reads its table, a quoted
+    relation name: the comments name it too): all of them or none."""
+    scans = {name: f'."{table}"' in next(target.joinpath("run").rglob(f"{name}.sql")).read_text(encoding="utf-8")
+             for name, table in CHAIN_TESTS.items()}
+    assert len(set(scans.values())) == 1, scans
+    return next(iter(scans.values()))
 
 
 def _night(url: str, target: Path, run_id: str, as_of: str, caps_scan: bool) -> tuple[int, list[str]]:

@@ -80,10 +80,11 @@
 
 
 {#- Absence row `a` (category `c`) is a sick-leave period with reported hours that ended after the previous
-    night's as-of date (`pn`) and by tonight's: its hours are now spread over all its days. -#}
-{% macro ended_reported_period(a, c, pn) -%}
+    night's as-of date (`previous_as_of`, an expression) and by tonight's: its hours are now spread over all its
+    days. -#}
+{% macro ended_reported_period(a, c, previous_as_of) -%}
     {{ c }}.is_sick_leave and {{ a }}.reported_hours is not null
-    and {{ a }}.to_date > {{ pn }}.as_of_date and {{ a }}.to_date <= {{ as_of_date() }}
+    and {{ a }}.to_date > {{ previous_as_of }} and {{ a }}.to_date <= {{ as_of_date() }}
 {%- endmacro %}
 
 

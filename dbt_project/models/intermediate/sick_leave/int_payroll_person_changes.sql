@@ -91,7 +91,7 @@ read_everyone as (
         -- sick-leave periods with reported hours that ended since the previous night: their hours are now spread
         -- over all their days (int_sick_leave_days), so those days are recomputed from the period's start (in
         -- this pass rather than a second scan of the million rows)
-        min(a.from_date) filter (where {{ ended_reported_period('a', 'c', 'pn') }}) as ended_reported_from
+        min(a.from_date) filter (where {{ ended_reported_period('a', 'c', 'pn.as_of_date') }}) as ended_reported_from
     from {{ ref('stg_payroll__absence') }} as a
     left join {{ ref('absence_causes') }} as c on c.absence_category = a.absence_category
     left join previous as p on p.employer_org_number = a.employer_org_number and p.person_key = a.person_key
@@ -123,14 +123,15 @@ added as (
 ),
 
 -- the one value that moves with the as-of date alone: sick-leave periods with reported hours that ended since the
--- previous night, from a scan of the rows that filters on their dates (no person's rows are gathered)
+-- previous night, from a scan of the rows that filters on their dates (no person's rows are gathered). The previous
+-- as-of date is a scalar subquery, a parameter the scan filters on: as a joined row, every row of the million came
+-- out of the scan to be compared in the join (0.22 s at 50,000 x 5 years, on the night's critical path)
 ended as (
     select a.employer_org_number, a.person_key, min(a.from_date) as ended_reported_from
     from {{ ref('stg_payroll__absence') }} as a
     inner join {{ ref('absence_causes') }} as c on c.absence_category = a.absence_category
-    cross join previous_night as pn
     where not (select read_everyone from read_mode)
-      and {{ ended_reported_period('a', 'c', 'pn') }}
+      and {{ ended_reported_period('a', 'c', '(select pn.as_of_date from previous_night as pn)') }}
     group by a.employer_org_number, a.person_key
 ),
 
