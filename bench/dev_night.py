@@ -5,7 +5,8 @@
 Databases on the benchmark's embedded server (bench/work/home), per size:
   dev_raw_<n>x<y>    the demo data loaded with the project's loaders (made once)
   dev_n_<n>x<y>      a copy of it at night N: build_aside(as_of=D+1, full_refresh=True) + publish(), then the new
-                     day's file loaded (bench.build.new_day_file); made again with --renew or when missing. Built
+                     day's file loaded (bench.build.new_day_file) and the database vacuumed and analyzed (as
+                     bench.build does before night N+1); made again with --renew or when missing. Built
                      under the name dev_run_<n>x<y> and renamed: the fingerprinted_table hashes include dbt's
                      relation names, which include the database, so the invoice chain stays KEPT in the copies
   dev_run_<n>x<y>    a fresh copy of dev_n (CREATE DATABASE ... TEMPLATE) for every timed night N+1:
@@ -102,6 +103,8 @@ def renew_night_n(server: str, employees: int, years: int) -> dict:
     loaded = payroll.load_path(extra, run_id="dev-new-day").as_dict()
     if loaded["status"] != "loaded":
         raise RuntimeError(f"the new day's file did not load: {loaded}")
+    # as bench.build does before each night N+1 (the day's autovacuum): every copy starts vacuumed and analyzed
+    print(f"vacuum (analyze) before night N+1: {build._as_next_night(url)} s", flush=True)
     common.rename_database(server, run_name, name)
     state = {"night_n": night_n.isoformat(), "night_n1": (night_n + dt.timedelta(days=1)).isoformat(),
              "project_fingerprint": dbt_runner.project_fingerprint(), "new_day_rows": loaded.get("rows_loaded"),

@@ -20,6 +20,7 @@ recomputes only three persons, so a wrong row that night 3 left for anyone else 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import psycopg
@@ -39,7 +40,7 @@ from tests.test_dbt_sick_leave import (
 
 D = dt.date.fromisoformat
 MODELS = ("+fct_absence_signals", "+fct_sick_leave_monthly", "+fct_sick_spells", "+rpt_sick_leave_key_figures",
-          "int_employer_month_totals", "int_payroll_person_state")
+          "+rpt_absence_signal_counts", "int_employer_month_totals", "int_payroll_person_state")
 # build only these models, seeds and the tests whose parents are all selected
 BUILD = ("build", "--indirect-selection", "cautious", "--select", *MODELS)
 LOOKBACK = ["--vars", "{sick_leave_lookback_days: 45}"]
@@ -128,7 +129,9 @@ def _snapshot(url: str) -> dict[str, list[dict]]:
         for table, order in (("fct_sick_leave_monthly", monthly_grain), ("fct_absence_signals", "signal_id"),
                              ("fct_sick_spells", "spell_id"),
                              ("rpt_sick_leave_key_figures", "employer_org_number, report_year, group_level, "
-                                                            "group_code")):
+                                                            "group_code"),
+                             ("rpt_absence_signal_counts", "employer_org_number, org_unit_code, month_start, "
+                                                           "signal_type, rule_id")):
             cur = conn.execute(f"select * from marts.{table} order by {order}")
             names = [c.name for c in cur.description]
             out[table] = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -277,6 +280,14 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         assert stored == read and len(stored) == 7  # p1, p2, w2-w6
         night3_int = _intermediate(url)
         night3 = _snapshot(url)
+        # the signal counts recounted May on (the look-back's first month; every dirty person's months are later)
+        # and kept the earlier months: they equal a recount of every month from the same signals
+        log = (target / "logs" / "dbt.log").read_text()
+        assert re.findall(r'delete from "[^"]+"\."marts"\."rpt_absence_signal_counts" where month_start >= (.+)',
+                          log)[-1].strip() == "date '2024-05-01'"
+        assert run_dbt(url, target, "run", "--full-refresh", "--select", "rpt_absence_signal_counts", *LOOKBACK,
+                       as_of="2024-07-15").returncode == 0
+        assert _snapshot(url)["rpt_absence_signal_counts"] == night3["rpt_absence_signal_counts"]
 
         # night 4, the same as-of date: retention purges one of w4's rows from a batch night 3 had read. The batch
         # is still current, so only its row count shows the change: everyone's rows are read, and w4's days
@@ -326,6 +337,9 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         return [{k: v for k, v in r.items() if k not in SIGNAL_RUN_COLUMNS} for r in rows]
 
     assert business(incremental["fct_absence_signals"]) == business(full["fct_absence_signals"])
+    # the signal counts: night 2 recounted every month (p1's superseded delivery changed all of its months)
+    assert incremental["rpt_absence_signal_counts"] == full["rpt_absence_signal_counts"]
+    assert {r["month_start"] for r in incremental["rpt_absence_signal_counts"]} >= {D("2024-05-01")}
     # nights 3 and 4 left the marts as a full refresh would (night 4 does not touch w5, so a wrong row of night 3's
     # spell-level narrowing would still be there); signals only inside the look-back: older ones are history (w4's
     # May 27 signal stays, though the purge leaves two spells)
@@ -333,6 +347,14 @@ def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_p
         assert business(night4[table]) == business(night4_full[table]), table
     assert [s for s in business(night4["fct_absence_signals"]) if s["signal_date"] >= D("2024-05-31")] == [
         s for s in business(night4_full["fct_absence_signals"]) if s["signal_date"] >= D("2024-05-31")]
+    # and so are their counts: from June, the first month wholly inside the look-back, as a full refresh counts;
+    # May's still counts w4's May 27 signal (history), which the full refresh no longer fires
+    assert [r for r in night4["rpt_absence_signal_counts"] if r["month_start"] >= D("2024-06-01")] == [
+        r for r in night4_full["rpt_absence_signal_counts"] if r["month_start"] >= D("2024-06-01")]
+    may = [(r["rule_id"], r["signals"]) for r in night4["rpt_absence_signal_counts"]
+           if r["month_start"] == D("2024-05-01")]
+    assert may != [(r["rule_id"], r["signals"]) for r in night4_full["rpt_absence_signal_counts"]
+                   if r["month_start"] == D("2024-05-01")]
     # night 3 recomputed only w5's July spell (macros/changed_spells.sql): its June spell (June 10-11, before the
     # day ahead of its changed_from, June 30) is kept, and so is the signal that spell fired, inside the
     # look-back but evaluated on night 2; the July spell's signal is new

@@ -102,7 +102,8 @@
 {#- Whether the published marts are behind the last completed build's state (var marts_behind_state, set by
     frisk.dbt_runner.build_aside): an incremental mart then recomputes every person, not only the dirty ones. -#}
 {% macro marts_behind_state() -%}
-    {{- return((var('marts_behind_state', '') | string | trim | lower) in ('true', '1', 'yes')) -}}
+    {#- not read while dbt parses (as_of_date explains why) -#}
+    {{- return(execute and (var('marts_behind_state', '') | string | trim | lower) in ('true', '1', 'yes')) -}}
 {%- endmacro %}
 
 
@@ -135,7 +136,7 @@
 {#- Whether tonight runs the last published build's dbt project: an incremental night of
     frisk.dbt_runner.build_aside (var project_as_published; a changed project's first night is a full refresh). -#}
 {% macro project_as_published() -%}
-    {{ return(not flags.FULL_REFRESH
+    {{ return(execute and not flags.FULL_REFRESH
               and (var('project_as_published', '') | string | trim | lower) in ('true', '1', 'yes')) }}
 {%- endmacro %}
 

@@ -120,3 +120,20 @@
     {{ remove_replaced_rows(where) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- rpt_absence_signal_counts is incremental per month. A night changes fct_absence_signals only from the look-back
+    start on (its merge and post-hook touch no earlier signal date), and fct_sick_leave_monthly, which gives the
+    units' headcounts, only from each employer's first changed month on (employer_months_from()). The months from the
+    earlier of the two on are counted again, for everyone; the earlier months' counts cannot have changed. All of
+    them when the published marts are behind the state (the published counts may then lag in older months too).
+    Read when the model runs, as a literal: '-infinity' counts every month. -#}
+{% macro signal_counts_from() -%}
+    {%- if not execute or marts_behind_state() -%}
+        {{- return("date '-infinity'") -}}
+    {%- endif -%}
+    {%- set value = run_query(
+        "select cast(least(cast(date_trunc('month', " ~ sick_leave_lookback_start() ~ ") as date), "
+        ~ "(select min(w.month_from) from " ~ employer_months_from() ~ " as w)) as text)").columns[0].values()[0] -%}
+    {{- return("date '" ~ value ~ "'") -}}
+{%- endmacro %}
