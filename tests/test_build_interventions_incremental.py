@@ -10,7 +10,8 @@ The grant caps test reads the invoice chain alone, and the grant mart's reconcil
 are a function of the chain and the seeds: night 2 keeps the chain the published build tested, so the three skip
 their scans (invoice_chain_as_published); night 3 and the full refreshes run them in full. Likewise the row-level
 payroll staging tests read only the batches the published build's staging did not show (audit.builds.batches_seen):
-a bad row in a new batch still fails the night.
+a bad row in a new batch still fails the night; and the spell marts' relationship tests read only the spells
+recomputed that night (a broken one of them fails).
 """
 
 from __future__ import annotations
@@ -63,19 +64,59 @@ def _caps_test_scans(target: Path) -> bool:
     return next(iter(scans.values()))
 
 
-def _night(url: str, target: Path, run_id: str, as_of: str, caps_scan: bool) -> tuple[int, list[str]]:
+def _spell_tests_scoped(target: Path) -> bool:
+    """Whether the last build's relationship tests of the spell marts read only tonight's recomputed spells (each
+    one's executed SQL reads int_sick_spell_changes): all of them or none."""
+    scoped = {p.name: "int_sick_spell_changes" in p.read_text(encoding="utf-8") for p in
+              [*target.joinpath("run").rglob("relationships_fct_sick_spells_*.sql"),
+               *target.joinpath("run").rglob("relationships_fct_absence_sign*.sql")]}
+    assert len(scoped) == 4 and len(set(scoped.values())) == 1, scoped
+    return next(iter(scoped.values()))
+
+
+def _episode_test_fails(url: str, target: Path, as_of: str, recomputed: bool) -> bool:
+    """Point one spell's episode at no spell in the build schema, a spell int_sick_spells recomputed tonight or
+    not, and run the episode relationship test as the incremental night does: whether it fails. Restored after."""
+    pick = "" if recomputed else "not"
+    with psycopg.connect(url) as conn:
+        spell = conn.execute(
+            f"select spell_id, episode_id from {dbt_runner.BUILD_SCHEMA}.fct_sick_spells where spell_id {pick} in "
+            "(select spell_id from intermediate.int_sick_spell_changes) order by 1 limit 1").fetchone()
+        assert spell is not None
+        conn.execute(f"update {dbt_runner.BUILD_SCHEMA}.fct_sick_spells set episode_id = 'no-such-spell' "
+                     "where spell_id = %s", (spell[0],))
+    try:
+        res = dbt_runner.dbt_invoke(["test", "--select", "fct_sick_spells,test_name:relationships"],
+                                    warehouse_url=url, target_path=target, as_of=as_of, project_as_published=True)
+        return any(r.status == "fail" and "episode_id" in r.node.unique_id for r in res.result.results)
+    finally:
+        with psycopg.connect(url) as conn:
+            conn.execute(f"update {dbt_runner.BUILD_SCHEMA}.fct_sick_spells set episode_id = %s where spell_id = %s",
+                         (spell[1], spell[0]))
+
+
+def _night(url: str, target: Path, run_id: str, as_of: str, caps_scan: bool,
+           break_episodes: bool = False) -> tuple[int, list[str]]:
     """Incremental night, then a full refresh of the same night: (rows the mart's incremental run inserted,
     the mart's rows), after asserting both builds give the same mart and that the incremental night ran the
-    grant caps test in full or not as `caps_scan` says (the full refresh always does)."""
+    grant caps test in full or not as `caps_scan` says (the full refresh always does); with `break_episodes`, that the
+    spell marts' relationship tests read the spells recomputed tonight and no others (_episode_test_fails)."""
     night = dbt_runner.build_aside(run_id, as_of=as_of, warehouse_url=url, target_path=target)
     assert night.success and not night.full_refresh, night.message
     inserted = next(n.rows_affected for n in night.nodes if n.unique_id == f"model.frisk.{MART}")
     assert _caps_test_scans(target) == caps_scan
+    assert _spell_tests_scoped(target)
+    if break_episodes:
+        # a broken row among the spells recomputed tonight fails the test; one among the published spells that no
+        # night touched is not read again
+        assert _episode_test_fails(url, target, as_of, recomputed=True)
+        assert not _episode_test_fails(url, target, as_of, recomputed=False)
     incremental = _mart(url)
     full = dbt_runner.build_aside(f"{run_id}-full", as_of=as_of, full_refresh=True, warehouse_url=url,
                                   target_path=target)
     assert full.success, full.message
     assert _caps_test_scans(target)
+    assert not _spell_tests_scoped(target)
     assert incremental == _mart(url), f"{MART}: the incremental night differs from a full refresh as of {as_of}"
     # publish the incremental night's marts, as the DAG would have (the full refresh built the same rows)
     dbt_runner.publish(f"{run_id}-full", conninfo=url)
@@ -95,7 +136,7 @@ def test_interventions_incremental_equal_full_refresh(warehouse: str, tmp_path: 
     with psycopg.connect(warehouse) as conn:
         _absence(conn, _new_batch(conn, "absence", "franvaro_t2"), "T2", "2024-07-01", "2024-07-05")
         conn.commit()
-    inserted, night2 = _night(warehouse, target, "night-2", "2024-08-15", caps_scan=False)
+    inserted, night2 = _night(warehouse, target, "night-2", "2024-08-15", caps_scan=False, break_episodes=True)
     assert _batches_seen(warehouse, "night-2")  # the last full refresh (night-2-full) is the published build
     t2_services = [r for r in night2 if pkey("T2") in r]
     # only T2's services were recomputed, and of them only those whose row changed were written (the changed_rows

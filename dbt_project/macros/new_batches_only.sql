@@ -12,7 +12,15 @@
   statistics staging (a figure of an older batch shows when a newer one drops it), nor uniqueness tests (they
   compare rows with each other). The batches are listed (not "not seen"), so the raw table is read through its
   (batch_id, line_no) key: 0.76 s -> 0.43 s with a filter on the scanned rows, less through the key.
+  Likewise a row-level test of a person-incremental mart on spells (fct_sick_spells, fct_absence_signals) on such a
+  night reads only the rows of the spells int_sick_spells recomputed tonight (int_sick_spell_changes; the marts
+  replace no other rows: macros/changed_spells.sql), unless the published marts are behind the state
+  (marts_behind_state(): everyone's rows in the look-back were then recomputed). The mart continued from the
+  published table, whose rows passed, and a row's spell, episode, band and employer are its own person's or a
+  seed's (the seeds are the published project's). At 50,000 employees the spell-id tests of the two marts scanned
+  and hashed 550,000 rows each night in parallel workers, 0.6 s of node time each.
 -#}
+
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set test = (model.get('test_metadata') or {}).get('name') if model is mapping else none -%}
@@ -26,9 +34,18 @@
                 order by b.finished_at desc nulls last, b.started_at desc limit 1), '{}'))))
         {%- endset -%}
         {%- set where = unseen ~ (' and (' ~ where ~ ')' if where else '') -%}
+    {%- elif test in ('not_null', 'accepted_values', 'relationships')
+          and relation.identifier in ('fct_sick_spells', 'fct_absence_signals')
+          and project_as_published() and not marts_behind_state() -%}
+        {#- by name, not ref(): the test need not depend on the changes model (the mart ran after it) -#}
+        {%- set changes = graph.nodes['model.frisk.int_sick_spell_changes'].relation_name -%}
+        {%- set dirty -%}
+        t.spell_id in (select rs.spell_id from {{ changes }} as rs)
+        {%- endset -%}
+        {%- set where = dirty ~ (' and (' ~ where ~ ')' if where else '') -%}
     {%- endif -%}
     {%- if where -%}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
+        {%- do return('(select * from ' ~ relation ~ ' as t where ' ~ where ~ ') dbt_subquery') -%}
     {%- else -%}
         {%- do return(relation) -%}
     {%- endif -%}
