@@ -53,6 +53,7 @@ INTERMEDIATE = (
     "int_employment_month_hours",
     "int_employment_open_month_hours",
     "int_sick_leave_month_groups",
+    "int_person_year_hours",
     "int_key_figure_groups",
     "int_employer_month_totals",
 )

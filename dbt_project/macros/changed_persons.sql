@@ -399,3 +399,96 @@
     {{ remove_replaced_rows(where, using=ref('int_outcome_person_changes') ~ ' as och') }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- int_person_year_hours holds closed months, per person and year. A night changes the closed months of each
+    person in int_month_hours_changes from their month_from on, and adds everyone's months from
+    first_open_month() on when a month closed since the previous night (first_open_month() is then before
+    tonight's open month). At year grain: each such person's years from month_from's year, and everyone's years
+    from the closed month's year on: that year's first day as a literal, read when the model runs (date 'infinity'
+    when no month closed). -#}
+{% macro closed_year_from() -%}
+    {%- if not execute -%}{{ return("date 'infinity'") }}{%- endif -%}
+    {%- set value = run_query(
+        "select coalesce(cast(date_trunc('year', o.first_open) as date), date 'infinity')::text from (select "
+        ~ first_open_month_literal() ~ " as first_open) as o where o.first_open < " ~ open_month_start()
+        ).columns[0].values() -%}
+    {{ return("date '" ~ (value[0] if value else 'infinity') ~ "'") }}
+{%- endmacro %}
+
+
+{#- FROM-clause source of int_person_year_hours, as `alias`: on an incremental night the month rows of the years
+    it recomputes, everyone's through the (employer_org_number, month_start) index when a month closed, and each
+    changed person's other years through the person index. -#}
+{% macro person_years_since_changed(alias) -%}
+    {%- if is_incremental() -%}
+    {%- set closed_from = closed_year_from() -%}
+    (
+        select mh.*
+        from {{ ref('int_employment_month_hours') }} as mh
+        where mh.month_start >= {{ closed_from }}
+        union all
+        select r.*
+        from {{ ref('int_month_hours_changes') }} as mc
+        cross join lateral (
+            select *
+            from {{ ref('int_employment_month_hours') }} as x
+            where x.employer_org_number = mc.employer_org_number and x.person_key = mc.person_key
+              and x.month_start >= cast(date_trunc('year', mc.month_from) as date)
+              and x.month_start < {{ closed_from }}
+            offset 0
+        ) as r
+    ) as {{ alias }}
+    {%- else -%}
+    {{ ref('int_employment_month_hours') }} as {{ alias }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Its pre-hook: the rows of the years it recomputes. -#}
+{% macro delete_changed_person_years() -%}
+    {%- set closed_from = closed_year_from() -%}
+    delete from {{ this }} as t
+    where t.report_year >= extract(year from {{ closed_from }});
+    delete from {{ this }} as t
+    using {{ ref('int_month_hours_changes') }} as mc
+    where t.employer_org_number = mc.employer_org_number and t.person_key = mc.person_key
+      and t.report_year >= extract(year from mc.month_from)
+{%- endmacro %}
+
+
+{#- FROM-clause source of int_key_figure_groups, as `alias`: the person-years of the closed months
+    (int_person_year_hours) and the open month's rows (int_employment_open_month_hours) in the same columns; on an
+    incremental night only each employer's years from its first changed month's year (employer_months_from()),
+    through the (employer_org_number, report_year) index. -#}
+{% macro person_years_and_open_month(alias) -%}
+    {%- set open_month -%}
+        select om.employer_org_number, cast(extract(year from om.month_start) as integer) as report_year,
+               om.person_key, om.org_unit_code, om.org_unit_name, om.sector, om.sex, om.age_in_year,
+               om.scheduled_hours, om.sick_hours, om.long_term_sick_hours
+        from {{ ref('int_employment_open_month_hours') }} as om
+    {%- endset -%}
+    {%- set columns = 'employer_org_number, report_year, person_key, org_unit_code, org_unit_name, sector, sex, '
+                      ~ 'age_in_year, scheduled_hours, sick_hours, long_term_sick_hours' -%}
+    {%- if is_incremental() -%}
+    {{ employer_months_from() }} as w
+    cross join lateral (
+        (
+            select {{ columns }}
+            from {{ ref('int_person_year_hours') }} as py
+            where py.employer_org_number = w.employer_org_number
+              and py.report_year >= extract(year from w.month_from)
+            offset 0
+        )
+        union all
+        {{ open_month }}
+        where om.employer_org_number = w.employer_org_number
+    ) as {{ alias }}
+    {%- else -%}
+    (
+        select {{ columns }} from {{ ref('int_person_year_hours') }}
+        union all
+        {{ open_month }}
+    ) as {{ alias }}
+    {%- endif -%}
+{%- endmacro %}

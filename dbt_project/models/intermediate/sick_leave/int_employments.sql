@@ -1,5 +1,8 @@
 {{ config(indexes=[{'columns': ['employer_org_number', 'employment_id'], 'unique': True}],
-          post_hook="analyze {{ this }}") }}
+          post_hook="analyze {{ this }} (employer_org_number, employment_id, person_key, has_schedule, "
+                    ~ "employment_start_date, employment_end_date)") }}
+-- (Analyzed on the columns later models join and filter on only: the descriptive texts were most of a full
+-- analyze, 0.23 s at 50,000 employees at the start of every night's critical path.)
 -- One row per employment: personnel files are snapshots, so the row from the latest delivery describes it.
 -- An employment with no weekly hours (hourly paid, no schedule) is kept but flagged outside the population of
 -- the key figures, as the annual-report rules require.

@@ -1,18 +1,19 @@
 {{ config(**employer_month_incremental('report_year', year=true)) }}
 -- depends_on: {{ ref('int_payroll_person_changes') }}
 -- depends_on: {{ ref('int_month_hours_changes') }}
+-- depends_on: {{ ref('int_person_year_hours') }}
 -- Counts and sums behind the annual key figures (rpt_sick_leave_key_figures), per employer, calendar year and
 -- group (group_level 'employer' with group_code 'ALL', 'org_unit', 'sector'): employees (distinct persons) and
 -- scheduled, sick and long-term sick hours, in total and per sex and age band (age = year - birth year).
--- The month rows are first summed per person, year and org unit (12x fewer rows), so the distinct counts below
--- sort a person-year's row, not every month of every employment.
+-- The closed months come summed per person and year (int_person_year_hours) and the open month's rows are added
+-- to them, so the distinct counts below sort a person-year's row, not every month of every employment.
 -- Incremental per employer and year: each night an employer's years from the year of the first month in which
 -- any of its persons' month hours may have changed are counted again (macros/changed_persons.sql); usually
 -- only the current year.
 with person_years as (
     select
         h.employer_org_number,
-        cast(extract(year from h.month_start) as integer) as report_year,
+        h.report_year,
         h.person_key,
         h.org_unit_code,
         h.org_unit_name,
@@ -22,7 +23,7 @@ with person_years as (
         sum(h.scheduled_hours) as scheduled_hours,
         sum(h.sick_hours) as sick_hours,
         sum(h.long_term_sick_hours) as long_term_sick_hours
-    from {{ month_hours_since_changed('h', year=true) }}
+    from {{ person_years_and_open_month('h') }}
     group by 1, 2, 3, 4, 5, 6, 7, 8
 ),
 
