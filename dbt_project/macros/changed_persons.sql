@@ -492,3 +492,24 @@
     ) as {{ alias }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The person-year sums of int_person_year_hours and int_key_figure_groups: the month rows of `source` (a FROM-clause
+    item aliased h) summed per employer, year (`report_year`, an expression on h), person and what the key figures
+    group and count on. -#}
+{% macro person_year_sums(source, report_year) -%}
+    select
+        h.employer_org_number,
+        {{ report_year }} as report_year,
+        h.person_key,
+        h.org_unit_code,
+        h.org_unit_name,
+        h.sector,
+        h.sex,
+        h.age_in_year,
+        sum(h.scheduled_hours) as scheduled_hours,
+        sum(h.sick_hours) as sick_hours,
+        sum(h.long_term_sick_hours) as long_term_sick_hours
+    from {{ source }}
+    group by 1, 2, 3, 4, 5, 6, 7, 8
+{%- endmacro %}

@@ -11,20 +11,7 @@
 -- any of its persons' month hours may have changed are counted again (macros/changed_persons.sql); usually
 -- only the current year.
 with person_years as (
-    select
-        h.employer_org_number,
-        h.report_year,
-        h.person_key,
-        h.org_unit_code,
-        h.org_unit_name,
-        h.sector,
-        h.sex,
-        h.age_in_year,
-        sum(h.scheduled_hours) as scheduled_hours,
-        sum(h.sick_hours) as sick_hours,
-        sum(h.long_term_sick_hours) as long_term_sick_hours
-    from {{ person_years_and_open_month('h') }}
-    group by 1, 2, 3, 4, 5, 6, 7, 8
+    {{ person_year_sums(person_years_and_open_month('h'), 'h.report_year') }}
 ),
 
 -- the age band of a person-year row, not of each month row: the range join compares every row with every band

@@ -17,17 +17,4 @@
 -- each dirty person's years from the year of their first changed month, and on a night a month closes, every
 -- person's years from that month's year. No unique test: the grain has nullable columns (org unit, sector); the
 -- groups of a person-year are those of its month rows.
-select
-    h.employer_org_number,
-    cast(extract(year from h.month_start) as integer) as report_year,
-    h.person_key,
-    h.org_unit_code,
-    h.org_unit_name,
-    h.sector,
-    h.sex,
-    h.age_in_year,
-    sum(h.scheduled_hours) as scheduled_hours,
-    sum(h.sick_hours) as sick_hours,
-    sum(h.long_term_sick_hours) as long_term_sick_hours
-from {{ person_years_since_changed('h') }}
-group by 1, 2, 3, 4, 5, 6, 7, 8
+{{ person_year_sums(person_years_since_changed('h'), 'cast(extract(year from h.month_start) as integer)') }}
