@@ -143,6 +143,12 @@ def test_outcome_models_incremental_equal_full_refresh(warehouse: str, tmp_path:
     before = _window_versions(warehouse)
     _build(warehouse, target, "2024-08-15")
     assert _changes(warehouse) == ({pkey("C1"), pkey("C3")}, False)
+    # C1's spells changed from the payroll models' changed_from on (its late period ends after the previous as-of
+    # date, so it counts from that night on), and only its windows that reach the day before are recomputed; C3's
+    # employments changed: all of its windows
+    assert {r["person_key"]: r["spells_changed_from"] for r in rows(
+        warehouse, "select person_key, spells_changed_from from intermediate.int_outcome_person_changes "
+                   "where is_dirty")} == {pkey("C1"): date(2024, 6, 29), pkey("C3"): None}
     # only the rows that changed were written (the changed_rows strategy): a dirty person's windows far from the
     # change keep their row version, and every row whose values changed (or that is new) has a new one
     after = _window_versions(warehouse)

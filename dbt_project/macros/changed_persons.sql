@@ -338,7 +338,7 @@
     scanned the whole table and hashed it against the few thousand persons (1.6 million subjects and 576,000
     spells at 50,000 x 5 years, read twice by the window metrics each night). -#}
 {% macro changed_outcome_person_rows(relation, flags='is_dirty') -%}
-    select r.*, och.is_dirty as person_is_dirty
+    select r.*, och.is_dirty as person_is_dirty, och.spells_changed_from as person_spells_changed_from
     from {{ ref('int_outcome_person_changes') }} as och
     cross join lateral (
         select * from {{ relation }} as x
@@ -370,8 +370,18 @@
     50,000 x 5: 1.0 s -> 0.4 s). -#}
 {% macro outcome_window_replaced(t, och, final_until) -%}
     ({{ och }}.is_dirty or {{ och }}.sick_since_previous)
-      and ({{ och }}.is_dirty
-           or ({{ och }}.sick_since_previous and {{ t }}.index_date + {{ t }}.window_days - 1 > {{ final_until }}))
+      and {{ outcome_window_recomputed(och ~ '.is_dirty', och ~ '.spells_changed_from',
+                                       t ~ '.index_date + ' ~ t ~ '.window_days - 1', final_until) }}
+{%- endmacro %}
+
+
+{#- Whether a window of a person in int_outcome_window_metrics' changes is recomputed: a dirty person's windows that
+    reach the day their spells changed from (all of them when that is null: int_outcome_person_changes.
+    spells_changed_from), and every window not over on the previous as-of date (`final_until`), whose count of
+    days up to the as-of date may have grown. -#}
+{% macro outcome_window_recomputed(is_dirty, spells_changed_from, window_end, final_until) -%}
+    (({{ is_dirty }} and ({{ spells_changed_from }} is null or {{ window_end }} >= {{ spells_changed_from }}))
+     or {{ window_end }} > {{ final_until }})
 {%- endmacro %}
 
 

@@ -48,7 +48,7 @@ previous_night as (
 ),
 
 payroll_dirty as (
-    select employer_org_number, person_key
+    select employer_org_number, person_key, changed_from
     from {{ ref('int_payroll_person_changes') }}
     where is_dirty
 ),
@@ -94,7 +94,8 @@ spells as (
     cross join previous_night as pn
     where pn.spells_carried
         and p.spells_fp is not null
-        and (p.employer_org_number, p.person_key) not in (select employer_org_number, person_key from payroll_dirty)
+        and (p.employer_org_number, p.person_key) not in (select d.employer_org_number, d.person_key
+                                                          from payroll_dirty as d)
 ),
 
 current_inputs as (
@@ -102,6 +103,7 @@ current_inputs as (
         coalesce(p.employer_org_number, s.employer_org_number) as employer_org_number,
         coalesce(p.person_key, s.person_key) as person_key,
         md5(coalesce(p.personnel_text, '') || '|' || coalesce(s.spells_fp, '')) as person_fp,
+        p.personnel_text,
         s.spells_fp,
         coalesce(s.sick_since_previous, false) as sick_since_previous
     from personnel as p
@@ -136,6 +138,20 @@ select
     cast('{{ invocation_id }}' as text) as build_id,
     pn.as_of_date as previous_as_of_date,
     coalesce(c.sick_since_previous, false) as sick_since_previous,
+    -- A dirty person whose employments are as before (the previous fingerprint is that of tonight's employments
+    -- with the previous spells) and whose spells changed only from the day before the payroll models' changed_from
+    -- on (int_sick_spells keeps the spells before it, and every sick day before changed_from is as before): their
+    -- windows that end before that day count the same days and spells, and their subjects dated before it are the
+    -- same (their comparison cells read spells before the index date). int_outcome_window_metrics recomputes only
+    -- their windows that reach it. Null: every window (new or changed employments, everyone dirty, spells not
+    -- carried over from the same build, or changed_from null: all of the person's days).
+    case
+        when not coalesce(sh.shared_fp is distinct from pn.shared_fp or {{ as_of_date() }} < pn.as_of_date, true)
+            and pn.spells_carried
+            and md5(coalesce(c.personnel_text, '') || '|' || coalesce(p.spells_fp, '')) = p.person_fp
+        then (select {{ recomputed_spells_from('d') }} from payroll_dirty as d
+              where d.employer_org_number = c.employer_org_number and d.person_key = c.person_key)
+    end as spells_changed_from,
     coalesce(
         sh.shared_fp is distinct from pn.shared_fp or {{ as_of_date() }} < pn.as_of_date, true
     ) as everyone_dirty,
