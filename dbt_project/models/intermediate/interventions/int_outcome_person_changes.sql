@@ -149,8 +149,7 @@ select
         when not coalesce(sh.shared_fp is distinct from pn.shared_fp or {{ as_of_date() }} < pn.as_of_date, true)
             and pn.spells_carried
             and md5(coalesce(c.personnel_text, '') || '|' || coalesce(p.spells_fp, '')) = p.person_fp
-        then (select {{ recomputed_spells_from('d') }} from payroll_dirty as d
-              where d.employer_org_number = c.employer_org_number and d.person_key = c.person_key)
+        then {{ recomputed_spells_from('pd') }}
     end as spells_changed_from,
     coalesce(
         sh.shared_fp is distinct from pn.shared_fp or {{ as_of_date() }} < pn.as_of_date, true
@@ -164,5 +163,7 @@ select
 from current_inputs as c
 full outer join previous as p
     on p.employer_org_number = c.employer_org_number and p.person_key = c.person_key
+left join payroll_dirty as pd
+    on pd.employer_org_number = c.employer_org_number and pd.person_key = c.person_key
 cross join shared as sh
 cross join previous_night as pn
