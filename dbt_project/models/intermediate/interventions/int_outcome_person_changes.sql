@@ -125,6 +125,19 @@ shared as materialized (
         || '|' || {{ models_code(['int_outcome_subjects', 'int_outcome_window_metrics',
                                   'int_outcome_person_changes']) }}
     ) as shared_fp
+),
+
+-- everyone is recomputed when what all persons share changed, the as-of date went backwards, or there is no
+-- previous state
+night as (
+    select
+        sh.shared_fp,
+        pn.as_of_date as previous_as_of_date,
+        pn.spells_carried,
+        coalesce(sh.shared_fp is distinct from pn.shared_fp or {{ as_of_date() }} < pn.as_of_date, true)
+            as everyone_dirty
+    from shared as sh
+    cross join previous_night as pn
 )
 
 select
@@ -133,10 +146,10 @@ select
     c.person_key is not null as has_inputs,
     c.person_fp,
     c.spells_fp,
-    sh.shared_fp,
+    n.shared_fp,
     cast({{ as_of_date() }} as date) as as_of_date,
     cast('{{ invocation_id }}' as text) as build_id,
-    pn.as_of_date as previous_as_of_date,
+    n.previous_as_of_date,
     coalesce(c.sick_since_previous, false) as sick_since_previous,
     -- A dirty person whose employments are as before (the previous fingerprint is that of tonight's employments
     -- with the previous spells) and whose spells changed only from the day before the payroll models' changed_from
@@ -146,24 +159,16 @@ select
     -- their windows that reach it. Null: every window (new or changed employments, everyone dirty, spells not
     -- carried over from the same build, or changed_from null: all of the person's days).
     case
-        when not coalesce(sh.shared_fp is distinct from pn.shared_fp or {{ as_of_date() }} < pn.as_of_date, true)
-            and pn.spells_carried
+        when not n.everyone_dirty
+            and n.spells_carried
             and md5(coalesce(c.personnel_text, '') || '|' || coalesce(p.spells_fp, '')) = p.person_fp
         then {{ recomputed_spells_from('pd') }}
     end as spells_changed_from,
-    coalesce(
-        sh.shared_fp is distinct from pn.shared_fp or {{ as_of_date() }} < pn.as_of_date, true
-    ) as everyone_dirty,
-    coalesce(
-        c.person_fp is distinct from p.person_fp
-        or sh.shared_fp is distinct from pn.shared_fp
-        or {{ as_of_date() }} < pn.as_of_date,
-        true
-    ) as is_dirty
+    n.everyone_dirty,
+    c.person_fp is distinct from p.person_fp or n.everyone_dirty as is_dirty
 from current_inputs as c
 full outer join previous as p
     on p.employer_org_number = c.employer_org_number and p.person_key = c.person_key
 left join payroll_dirty as pd
     on pd.employer_org_number = c.employer_org_number and pd.person_key = c.person_key
-cross join shared as sh
-cross join previous_night as pn
+cross join night as n
