@@ -332,19 +332,29 @@
 {%- endmacro %}
 
 
-{#- The rows of `relation` (a table with an (employer_org_number, person_key, ...) index) of the persons whose
-    int_outcome_person_changes row meets `flags`, with their is_dirty flag as person_is_dirty. Each person reads
+{#- A lateral join (alias it) to each person's rows of `relation` (as x, a table with an (employer_org_number,
+    person_key, ...) index), for the persons of the FROM item `persons`, and `condition` on x. Each person reads
     their own rows through the index (a lateral subquery kept apart by offset 0): as an IN or a join, the planner
-    scanned the whole table and hashed it against the few thousand persons (1.6 million subjects and 576,000
-    spells at 50,000 x 5 years, read twice by the window metrics each night). -#}
+    scanned the whole table and hashed it against the night's few thousand persons (the 5.7 million sick days,
+    the 1.6 million outcome subjects, the 576,000 spells at 50,000 x 5 years). -#}
+{% macro person_rows(relation, persons, condition='') -%}
+    cross join lateral (
+        select * from {{ relation }} as x
+        where x.employer_org_number = {{ persons }}.employer_org_number and x.person_key = {{ persons }}.person_key
+          {%- if condition %}
+          and {{ condition }}
+          {%- endif %}
+        offset 0
+    )
+{%- endmacro %}
+
+
+{#- The rows of `relation` of the persons whose int_outcome_person_changes row meets `flags` (person_rows), with
+    their is_dirty flag as person_is_dirty and their spells_changed_from as person_spells_changed_from. -#}
 {% macro changed_outcome_person_rows(relation, flags='is_dirty') -%}
     select r.*, och.is_dirty as person_is_dirty, och.spells_changed_from as person_spells_changed_from
     from {{ ref('int_outcome_person_changes') }} as och
-    cross join lateral (
-        select * from {{ relation }} as x
-        where x.employer_org_number = och.employer_org_number and x.person_key = och.person_key
-        offset 0
-    ) as r
+    {{ person_rows(relation, 'och') }} as r
     where {{ flags }}
 {%- endmacro %}
 
@@ -440,14 +450,9 @@
         union all
         select r.*
         from {{ ref('int_month_hours_changes') }} as mc
-        cross join lateral (
-            select *
-            from {{ ref('int_employment_month_hours') }} as x
-            where x.employer_org_number = mc.employer_org_number and x.person_key = mc.person_key
-              and x.month_start >= cast(date_trunc('year', mc.month_from) as date)
-              and x.month_start < {{ closed_from }}
-            offset 0
-        ) as r
+        {{ person_rows(ref('int_employment_month_hours'), 'mc',
+                       "x.month_start >= cast(date_trunc('year', mc.month_from) as date) and x.month_start < "
+                       ~ closed_from) }} as r
     ) as {{ alias }}
     {%- else -%}
     {{ ref('int_employment_month_hours') }} as {{ alias }}

@@ -59,19 +59,13 @@ sick_days as materialized (
     {%- elif incremental %}
     where d.absence_date >= {{ first_open_month_literal() }} and d.absence_date < {{ open_start }}
     union all
-    -- per person through the sick days' (employer, person, ...) index: `offset 0` keeps the planner from turning
-    -- this into a hash join over every day (a parallel scan of the 5.7 million: 1.2 s -> 0.25 s)
+    -- per person through the sick days' (employer, person, ...) index (person_rows: as a hash join over every
+    -- day, a parallel scan of the 5.7 million, 1.2 s -> 0.25 s); no first open month: no previous night
     select d.*
     from {{ ref('int_month_hours_changes') }} as mc
-    cross join lateral (
-        select d.*
-        from {{ ref('int_sick_leave_days') }} as d
-        where d.employer_org_number = mc.employer_org_number and d.person_key = mc.person_key
-          and d.absence_date >= mc.month_from
-          and d.absence_date < coalesce({{ first_open_month_literal() }}, date 'infinity')  -- null: no previous night
-          and d.absence_date < {{ open_start }}
-        offset 0
-    ) as d
+    {{ person_rows(ref('int_sick_leave_days'), 'mc',
+                   'x.absence_date >= mc.month_from and x.absence_date < coalesce('
+                   ~ first_open_month_literal() ~ ", date 'infinity') and x.absence_date < " ~ open_start) }} as d
     {%- else %}
     where d.absence_date < {{ open_start }}
     {%- endif %}

@@ -71,15 +71,11 @@ computed_spells as (
         select s.* from {{ ref('int_sick_spells') }} as s
         where not (select spells_carried from previous_night)
         union all
-        -- each dirty person's spells through the person index (a lateral subquery kept apart by offset 0: as an
-        -- OR in the filter above, or as a join, the planner scanned or hashed all 576,000 spells)
+        -- each dirty person's spells through the person index (person_rows: as an OR in the filter above, or as a
+        -- join, the planner scanned or hashed all 576,000 spells)
         select s.*
         from payroll_dirty as d
-        cross join lateral (
-            select * from {{ ref('int_sick_spells') }} as x
-            where x.employer_org_number = d.employer_org_number and x.person_key = d.person_key
-            offset 0
-        ) as s
+        {{ person_rows(ref('int_sick_spells'), 'd') }} as s
         where (select spells_carried from previous_night)
     ) as sp
     cross join previous_night as pn
