@@ -430,9 +430,8 @@
 {% macro closed_year_from() -%}
     {%- if not execute -%}{{ return("date 'infinity'") }}{%- endif -%}
     {%- set value = run_query(
-        "select coalesce(cast(date_trunc('year', o.first_open) as date), date 'infinity')::text from (select "
-        ~ first_open_month_literal() ~ " as first_open) as o where o.first_open < " ~ open_month_start()
-        ).columns[0].values() -%}
+        "select cast(date_trunc('year', o.first_open) as date)::text from (select " ~ first_open_month()
+        ~ " as first_open) as o where o.first_open < " ~ open_month_start()).columns[0].values() -%}
     {{ return("date '" ~ (value[0] if value else 'infinity') ~ "'") }}
 {%- endmacro %}
 

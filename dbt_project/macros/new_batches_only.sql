@@ -24,8 +24,8 @@
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set test = (model.get('test_metadata') or {}).get('name') if model is mapping else none -%}
-    {%- if test in ('not_null', 'accepted_values', 'relationships') and relation.identifier.startswith('stg_payroll__')
-          and project_as_published() -%}
+    {%- set row_level = test in ('not_null', 'accepted_values', 'relationships') and project_as_published() -%}
+    {%- if row_level and relation.identifier.startswith('stg_payroll__') -%}
         {%- set unseen -%}
         batch_id = any (array(
             select nb.batch_id from audit.batches as nb
@@ -34,9 +34,8 @@
                 order by b.finished_at desc nulls last, b.started_at desc limit 1), '{}'))))
         {%- endset -%}
         {%- set where = unseen ~ (' and (' ~ where ~ ')' if where else '') -%}
-    {%- elif test in ('not_null', 'accepted_values', 'relationships')
-          and relation.identifier in ('fct_sick_spells', 'fct_absence_signals')
-          and project_as_published() and not marts_behind_state() -%}
+    {%- elif row_level and relation.identifier in ('fct_sick_spells', 'fct_absence_signals')
+          and not marts_behind_state() -%}
         {#- by name, not ref(): the test need not depend on the changes model (the mart ran after it). As a listed
             array fct_sick_spells is read through its key (a semi-join scanned and hashed all its rows); the
             signals have no spell index, and a scan must not compare each row with every element of an array
