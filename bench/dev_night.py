@@ -71,18 +71,20 @@ def ensure_raw(server: str, employees: int, years: int) -> None:
     if bad:
         raise RuntimeError(f"demo data did not load: {bad[:3]}")
     print(f"loaded the demo data into {name} in {time.monotonic() - t:.1f} s", flush=True)
-    with _conn(server) as c:
-        c.execute(f'alter database "{name}_tmp" rename to "{name}"')
+    # the loaders' pooled connections may still be open: rename_database ends them first
+    common.rename_database(server, name + "_tmp", name)
 
 
 def renew_night_n(server: str, employees: int, years: int) -> dict:
-    from frisk import dbt_runner, payroll
+    from frisk import dbt_runner, payroll, warehouse
 
     ensure_raw(server, employees, years)
     name = f"dev_n_{employees}x{years}"
     # built under the run's database name: dbt's relation names (in the fingerprinted_table hashes) include it
     run_name = f"dev_run_{employees}x{years}"
     url = common.clone_database(server, f"dev_raw_{employees}x{years}", run_name)
+    # the raw copy was loaded with the migrations of its day: the project's may be newer
+    warehouse.migrate(url)
     work = common.WORK / f"dev_night_{employees}x{years}"
     target = work / "dbt_target"
     end = build._data_end(employees, years)

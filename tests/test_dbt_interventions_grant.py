@@ -117,14 +117,14 @@ def test_grant_eligibility_end_to_end(warehouse: str, tmp_path: Path) -> None:
             conn.execute("insert into intermediate.int_grant_allocation "
                          "select * from intermediate.int_grant_allocation limit 1")
         conn.rollback()
-        conn.execute("insert into marts.fct_grant_eligibility select * from marts.fct_grant_eligibility limit 1")
+        conn.execute("insert into marts.fct_grant_lines select * from marts.fct_grant_lines limit 1")
     twin = run_dbt(warehouse, tmp_path / "target", "test", "--select", "assert_grant_eligibility_one_row_per_line",
                    as_of="2024-01-15")
     assert twin.returncode != 0 and re.search(r"FAIL 1 (\w+::)?assert_grant_eligibility_one_row_per_line ",
                                               twin.stdout), twin.stdout[-2000:]
     with psycopg.connect(warehouse) as conn:
-        conn.execute("delete from marts.fct_grant_eligibility as f where ctid <> (select min(ctid) from "
-                     "marts.fct_grant_eligibility as g where g.grant_line_id = f.grant_line_id)")
+        conn.execute("delete from marts.fct_grant_lines as f where ctid <> (select min(ctid) from "
+                     "marts.fct_grant_lines as g where g.grant_line_id = f.grant_line_id)")
 
     fk = {
         (x["invoice_number"], x["person_key"], x["service_date"], x["service_code"]): x

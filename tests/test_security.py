@@ -30,10 +30,11 @@ def marts(warehouse: str) -> str:
             insert into marts.rpt_unit values ({a}, 'U1', 5.1), ({b}, 'U9', 7.2);
             insert into marts.fct_person values ({a}, 'k1', 3), ({b}, 'k2', 1);
             insert into marts.rpt_regional values ('dalarna-syd', 6.0), ('other', 9.9);
+            create view marts.fct_person_status as select *, spells > 1 as repeated from marts.fct_person;
             create table meta.employers (employer_org_number text, collaboration_group text);
             insert into meta.employers values ({a}, 'dalarna-syd'), ({b}, 'dalarna-syd');
         """).format(a=psycopg.sql.Literal(A), b=psycopg.sql.Literal(B)))
-    assert apply_mart_security(conninfo=warehouse) == 3
+    assert apply_mart_security(conninfo=warehouse) == 4
     return warehouse
 
 
@@ -47,7 +48,8 @@ def test_bi_login_sees_only_its_employer_and_no_person_level_or_raw_tables(marts
     url = _login(marts, employer_org_number=A)
     with psycopg.connect(url) as conn:
         assert conn.execute("select employer_org_number from marts.rpt_unit").fetchall() == [(A,)]
-        for table in ("marts.fct_person", "raw.payroll_absence", "quarantine.rows", "audit.batches"):
+        for table in ("marts.fct_person", "marts.fct_person_status", "raw.payroll_absence", "quarantine.rows",
+                      "audit.batches"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"select * from {table}")
             conn.rollback()
@@ -58,6 +60,8 @@ def test_hr_login_reads_person_level_rows_of_its_employer_only(marts: str) -> No
     url = _login(marts, employer_org_number=B, hr=True)
     with psycopg.connect(url) as conn:
         assert conn.execute("select person_key from marts.fct_person").fetchall() == [("k2",)]
+        # a view of the marts reads its table as the login (security_invoker): the table's policy applies
+        assert conn.execute("select person_key from marts.fct_person_status").fetchall() == [("k2",)]
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select * from raw.payroll_personnel")
 

@@ -20,6 +20,7 @@ incremental runs never add, and recomputing everyone incrementally would cost mo
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -30,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
@@ -434,6 +436,11 @@ def set_build_status(run_id: str, status: str, message: str | None = None, conni
                      (status, message, run_id))
 
 
+def stockholm_today() -> str:
+    """Today's date in Europe/Stockholm (the municipalities' business day), as YYYY-MM-DD."""
+    return dt.datetime.now(ZoneInfo("Europe/Stockholm")).date().isoformat()
+
+
 def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = False,
                 warehouse_url: str | None = None, target_path: Path | None = None,
                 project_dir: Path = DBT_PROJECT_DIR) -> BuildResult:
@@ -441,6 +448,10 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
     url = warehouse_url or server_url("warehouse")
     target = target_path or default_target_path()
     started = time.monotonic()
+    # One business date for the whole build, fixed when it starts: unpinned, dbt's as_of_date() reads the clock in
+    # each statement, so a build that crossed midnight would judge its models on two dates, and the views among the
+    # marts (fct_grant_eligibility) would move with the clock after the build instead of showing its date.
+    as_of = as_of or os.environ.get("FRISK_AS_OF_DATE") or stockholm_today()
     fingerprint = project_fingerprint(project_dir)
     with psycopg.connect(url) as conn:
         reason = None if full_refresh else deploy_since_last_publish(conn, fingerprint)
@@ -474,7 +485,7 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
         # the seeds as the published build left them (seeds_loaded): not loaded again, and the tests that read only
         # seeds are left out with them (cautious: a test of a model against a seed still runs)
         args += ["--exclude", "resource_type:seed", "--indirect-selection", "cautious"]
-    log.info("dbt build (marts into %s, as-of %s, full refresh %s, seeds %s)", BUILD_SCHEMA, as_of or "today",
+    log.info("dbt build (marts into %s, as-of %s, full refresh %s, seeds %s)", BUILD_SCHEMA, as_of,
              full_refresh, "kept as published" if keep_seeds else "loaded")
     try:
         res = dbt_invoke(args, warehouse_url=url, target_path=target, marts_schema=BUILD_SCHEMA, as_of=as_of,

@@ -1,10 +1,9 @@
--- Every invoiced line amount reaches fct_grant_eligibility once per scheme: per scheme and document, the lines'
--- amounts add up to the document's line total (specification rows replace the lines they cover, so they must
--- add up as well). Returns documents that do not reconcile.
--- fct_grant_eligibility's lines and amounts are a function of the invoice chain and the seeds (only the claim status
--- and the as-of date move with the as-of date): on a night that keeps the chain as the published build tested it,
--- the result is that build's (invoice_chain_as_published()), and the 312,000 lines at 50,000 employees are not
--- grouped again.
+-- Every invoiced line amount reaches fct_grant_lines (and fct_grant_eligibility, its view) once per scheme: per
+-- scheme and document, the lines' amounts add up to the document's line total (specification rows replace the
+-- lines they cover, so they must add up as well). Returns documents that do not reconcile.
+-- The lines are a function of the invoice chain and the seeds: on a night that keeps the chain as the published
+-- build tested it, the mart is that build's, kept (invoice_chain_as_published()), and the 312,000 lines at 50,000
+-- employees are not grouped again.
 {%- if invoice_chain_as_published() %}
 select null as scheme where false
 {%- else %}
@@ -15,7 +14,7 @@ with documents as (
 
 granted as (
     select scheme, provider_org_number, invoice_number, sum(amount_net) as amount_net
-    from {{ ref('fct_grant_eligibility') }}
+    from {{ ref('fct_grant_lines') }}
     group by scheme, provider_org_number, invoice_number
 ),
 

@@ -1,6 +1,6 @@
 -- No person-year or employer-year receives more than its rule set's cap, and no service more than the per-service
 -- cap or the grant rate times what was paid. Returns the offending groups.
--- Checked on the allocation, where the amounts are made (fct_grant_eligibility carries them as they are, line for
+-- Checked on the allocation, where the amounts are made (fct_grant_lines carries them as they are, line for
 -- line): a fingerprinted table, so on a night that keeps the invoice chain as the published build tested it, the
 -- 312,000 lines at 50,000 employees are not grouped three times again (2 s at the start of the night).
 {%- if invoice_chain_as_published() %}

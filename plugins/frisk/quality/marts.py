@@ -134,14 +134,17 @@ def _rule_sets(conn: psycopg.Connection) -> pd.DataFrame | None:
 
 
 def _relations(conn: psycopg.Connection, schema: str) -> list[str]:
+    """The tables of the schema. Not its views (fct_grant_eligibility): a view's rows are its tables' rows, checked
+    here, with columns computed when it is read by SQL the dbt unit tests check; read again, the 312,000 grant lines
+    at 50,000 employees would be validated twice."""
     return [r[0] for r in conn.execute(
         """select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-           where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p') order by 1""", (schema,))]
+           where n.nspname = %s and c.relkind in ('r', 'm', 'p') order by 1""", (schema,))]
 
 
 def check_marts(schema: str, run_id: str | None = None, *, conninfo: str | None = None,
                 build_docs: bool = True) -> MartCheck:
-    """Validate every table/view in `schema`; results to audit.checks (target `marts.<table>`)."""
+    """Validate every table in `schema` (_relations); results to audit.checks (target `marts.<table>`)."""
     import great_expectations as gx
 
     from frisk.quality.authoring import RESULT_FORMAT, to_gx

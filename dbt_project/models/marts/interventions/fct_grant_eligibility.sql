@@ -1,77 +1,61 @@
--- One row per service line and grant scheme: whether it earns a grant, how much, by when to apply, and where
--- the claim stands on the as-of date. One row per row of int_grant_allocation (its grant_line_id is unique; the
--- claims are grouped on the join's key): tests/interventions/assert_grant_eligibility_one_row_per_line.sql.
-with allocated as (
-    select * from {{ ref('int_grant_allocation') }}
-),
-
-claims as (
-    select
-        scheme, supplier_org_number, invoice_number, person_key, service_date,
-        min(claimed_on) as claimed_on
-    from {{ ref('grant_claims') }}
-    group by scheme, supplier_org_number, invoice_number, person_key, service_date
+{{ config(materialized='view') }}
+-- fct_grant_lines with the status on the as-of date: a line whose deadline can expire it (expires_at_deadline)
+-- and whose deadline has passed is expired, with its grant lost to the deadline. A view, so that the 312,000 lines
+-- (at 50,000 employees) are not written again each night only because the date moved: the lines change with
+-- the invoice chain, the status with the date. The as-of date is the build's (frisk.dbt_runner.build_aside pins
+-- it), written into the view as a literal; a hand-run dbt without FRISK_AS_OF_DATE gets today's date when read.
+-- Row-level security is the lines' own: the view reads them as the user who queries it (security_invoker, set by
+-- meta.apply_mart_security).
+with lines as (
+    select * from {{ ref('fct_grant_lines') }}
 ),
 
 with_status as (
     select
-        a.*,
-        c.claimed_on,
+        l.*,
         case
-            when c.claimed_on is not null then 'claimed'
-            when a.rule_reason is not null then 'not_eligible'
-            when a.grant_amount_if_paid = 0 and a.grant_amount = 0 then 'not_eligible'
-            -- a credit row reduces a grant whatever the deadline: it is reported with the next claim
-            when a.grant_amount < 0 or a.grant_amount_if_paid < 0 then 'claimable'
-            when a.application_deadline < {{ as_of_date() }} then 'expired'
-            when a.amount_paid < a.amount_basis_sek then 'awaiting_payment'
-            else 'claimable'
+            when l.expires_at_deadline and l.application_deadline < {{ as_of_date() }} then 'expired'
+            else l.status_before_deadline
         end as status
-    from allocated as a
-    left join claims as c
-        on c.scheme = a.scheme
-        and c.supplier_org_number = a.provider_org_number
-        and c.invoice_number = a.invoice_number
-        and c.person_key = a.person_key
-        and c.service_date = a.service_date
+    from lines as l
 )
 
 select
-    cast(grant_line_id as text) as grant_line_id,
-    cast(scheme as text) as scheme,
-    cast(rule_set_id as text) as rule_set_id,
-    cast(service_line_id as text) as service_line_id,
-    cast(service_key as text) as service_key,
-    cast(employer_org_number as text) as employer_org_number,
-    cast(provider_org_number as text) as provider_org_number,
-    cast(person_key as text) as person_key,
-    cast(invoice_number as text) as invoice_number,
-    cast(claim_invoice_number as text) as claim_invoice_number,
-    cast(document_type as text) as document_type,
-    cast(record_source as text) as record_source,
-    cast(service_date as date) as service_date,
-    cast(grant_year as integer) as grant_year,
-    cast(intervention_type as text) as intervention_type,
-    cast(service_code as text) as service_code,
-    cast(amount_net as numeric(12, 2)) as amount_net,
-    cast(amount_paid as numeric(12, 2)) as amount_paid,
-    cast(paid_date as date) as paid_date,
-    cast(grant_rate as numeric(6, 4)) as grant_rate,
-    cast(ineligible_reason is null as boolean) as is_eligible,
-    cast(ineligible_reason as text) as ineligible_reason,
-    cast(grant_amount as numeric(12, 2)) as grant_amount,
-    cast(grant_amount_if_paid as numeric(12, 2)) as grant_amount_if_paid,
-    cast(lost_to_service_cap as numeric(12, 2)) as lost_to_service_cap,
-    cast(lost_to_person_cap as numeric(12, 2)) as lost_to_person_cap,
-    cast(lost_to_employer_cap as numeric(12, 2)) as lost_to_employer_cap,
+    grant_line_id,
+    scheme,
+    rule_set_id,
+    service_line_id,
+    service_key,
+    employer_org_number,
+    provider_org_number,
+    person_key,
+    invoice_number,
+    claim_invoice_number,
+    document_type,
+    record_source,
+    service_date,
+    grant_year,
+    intervention_type,
+    service_code,
+    amount_net,
+    amount_paid,
+    paid_date,
+    grant_rate,
+    is_eligible,
+    ineligible_reason,
+    grant_amount,
+    grant_amount_if_paid,
+    lost_to_service_cap,
+    lost_to_person_cap,
+    lost_to_employer_cap,
     cast(case when status = 'claimable' then grant_amount else 0 end as numeric(12, 2)) as claimable_amount,
     cast(case when status = 'expired' then grant_amount_if_paid else 0 end as numeric(12, 2))
         as lost_to_deadline,
-    cast(measure_start_date as date) as measure_start_date,
-    cast(application_deadline as date) as application_deadline,
-    cast(deadline_is_confirmed as boolean) as deadline_is_confirmed,
-    cast(rule_is_confirmed as boolean) as rule_is_confirmed,
+    measure_start_date,
+    application_deadline,
+    deadline_is_confirmed,
+    rule_is_confirmed,
     cast(status as text) as status,
-    cast(claimed_on as date) as claimed_on,
+    claimed_on,
     cast({{ as_of_date() }} as date) as as_of_date
 from with_status
