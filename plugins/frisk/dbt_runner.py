@@ -136,9 +136,15 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
 def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path: Path | None = None,
                marts_schema: str = BUILD_SCHEMA, as_of: str | None = None,
                project_dir: Path = DBT_PROJECT_DIR, callbacks: list[Any] | None = None,
-               marts_behind_state: bool = False, project_as_published: bool = False) -> Any:
+               marts_behind_state: bool = False, project_as_published: bool = False,
+               parse_first: bool = False) -> Any:
     """Run one dbt command in this process; returns dbt's dbtRunnerResult. `project_as_published`: the caller
-    vouches that the dbt project is the one of the last published build (the deploy guard of build_aside)."""
+    vouches that the dbt project is the one of the last published build (the deploy guard of build_aside).
+    `parse_first`: parse the project in a `dbt parse` that writes no artifacts, and give the command its manifest.
+    A command that parses writes manifest.json as soon as it has parsed, before its first node, and again when
+    it ends: the first write took about 0.3 s of the nightly build, every node waiting (`dbt run` of one model
+    against the 50,000-employee warehouse: 1.60 s -> 1.34 s, median of 5). The command given the manifest
+    writes it once, at its end, with run_results.json."""
     from dbt.cli.main import dbtRunner
 
     target = target_path or default_target_path()
@@ -148,10 +154,16 @@ def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path
     env["FRISK_AS_OF_DATE"] = as_of or os.environ.get("FRISK_AS_OF_DATE", "")
     env["FRISK_MARTS_BEHIND_STATE"] = "true" if marts_behind_state else ""
     env["FRISK_PROJECT_AS_PUBLISHED"] = "true" if project_as_published else ""
-    full = [*args, "--project-dir", str(project_dir), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(target), "--log-path", str(target / "logs")]
+    common = ["--project-dir", str(project_dir), "--profiles-dir", str(DBT_PROJECT_DIR),
+              "--target-path", str(target), "--log-path", str(target / "logs")]
     with _environ(env):
-        return dbtRunner(callbacks=callbacks or []).invoke(full)
+        manifest = None
+        if parse_first:
+            parsed = dbtRunner().invoke(["parse", "--no-write-json", *common])
+            if not parsed.success:
+                return parsed
+            manifest = parsed.result
+        return dbtRunner(manifest=manifest, callbacks=callbacks or []).invoke([*args, *common])
 
 
 def _node_finished(event: Any) -> None:
@@ -490,7 +502,7 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
     try:
         res = dbt_invoke(args, warehouse_url=url, target_path=target, marts_schema=BUILD_SCHEMA, as_of=as_of,
                          project_dir=project_dir, callbacks=[_node_finished], marts_behind_state=behind,
-                         project_as_published=not full_refresh)
+                         project_as_published=not full_refresh, parse_first=True)
     finally:
         copy_error = None
         if copy is not None:
