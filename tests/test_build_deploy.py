@@ -4,6 +4,7 @@ models may have new columns or indexes that dbt's incremental runs never add).""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -100,3 +101,29 @@ def test_seeds_are_kept_only_while_no_other_project_built_since_the_last_publish
         conn.execute("""insert into audit.builds (run_id, status, started_at, finished_at, project_fingerprint)
                         values ('n4', 'published', now() - interval '1 hour', now(), 'A')""")
         assert dbt_runner.seeds_loaded(conn, "A")  # published since, so it loaded them (or they were A's)
+
+
+def test_a_build_parses_first_and_a_project_that_does_not_parse_fails_it(warehouse: str, tmp_path: Path) -> None:
+    """build_aside parses in a `dbt parse` that writes no artifacts and gives the build its manifest: the build
+    writes manifest.json and run_results.json once, when it ends. A project that does not parse fails the build
+    with dbt's message, recorded on the build's audit row."""
+    target = tmp_path / "target"
+    res = dbt_runner.dbt_invoke(["run", "--select", "stg_payroll__absence"], warehouse_url=warehouse,
+                                target_path=target, as_of="2024-06-30", parse_first=True)
+    assert res.success, res.exception
+    written = {p.name for p in target.iterdir() if p.suffix == ".json"}
+    assert {"manifest.json", "run_results.json"} <= written
+    ran = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+    assert [r["unique_id"] for r in ran["results"]] == ["model.frisk.stg_payroll__absence"]
+
+    project = _copy_project(tmp_path)
+    schema = next((project / "models" / "marts").rglob("_sick_leave.yml"))
+    schema.write_text(schema.read_text(encoding="utf-8") + "\n  - name: [not, a, name]\n", encoding="utf-8")
+    build = dbt_runner.build_aside("broken-project", as_of="2024-06-30", full_refresh=True, warehouse_url=warehouse,
+                                   target_path=tmp_path / "broken", project_dir=project)
+    assert not build.success and not build.nodes
+    assert build.message and "dbt build raised" in build.message
+    with psycopg.connect(warehouse) as conn:
+        status, message = conn.execute("select status, message from audit.builds where run_id = 'broken-project'"
+                                       ).fetchone()
+    assert status == "failed" and message == build.message
