@@ -20,7 +20,6 @@ incremental runs never add, and recomputing everyone incrementally would cost mo
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -31,13 +30,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
 
 from frisk.config import DBT_PROJECT_DIR, settings
 from frisk.dbt_env import dbt_environ
+from frisk.quality import rules
 from frisk.warehouse import server_url
 
 log = logging.getLogger(__name__)
@@ -448,11 +447,6 @@ def set_build_status(run_id: str, status: str, message: str | None = None, conni
                      (status, message, run_id))
 
 
-def stockholm_today() -> str:
-    """Today's date in Europe/Stockholm (the municipalities' business day), as YYYY-MM-DD."""
-    return dt.datetime.now(ZoneInfo("Europe/Stockholm")).date().isoformat()
-
-
 def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = False,
                 warehouse_url: str | None = None, target_path: Path | None = None,
                 project_dir: Path = DBT_PROJECT_DIR) -> BuildResult:
@@ -463,7 +457,7 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
     # One business date for the whole build, fixed when it starts: unpinned, dbt's as_of_date() reads the clock in
     # each statement, so a build that crossed midnight would judge its models on two dates, and the views among the
     # marts (fct_grant_eligibility) would move with the clock after the build instead of showing its date.
-    as_of = as_of or os.environ.get("FRISK_AS_OF_DATE") or stockholm_today()
+    as_of = rules.as_of_date(as_of).isoformat()
     fingerprint = project_fingerprint(project_dir)
     with psycopg.connect(url) as conn:
         reason = None if full_refresh else deploy_since_last_publish(conn, fingerprint)

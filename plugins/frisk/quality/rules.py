@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -22,11 +23,12 @@ MART_RULES_FILE = EXPECTATIONS_DIR / "mart_rules.yml"
 
 
 def as_of_date(value: str | dt.date | None = None) -> dt.date:
-    """The business date of a run: the argument, FRISK_AS_OF_DATE (set by the DAG from its logical date), today."""
+    """The business date of a run: the argument, FRISK_AS_OF_DATE (set by the DAG from its logical date), or today
+    in Europe/Stockholm (the municipalities' business day, as dbt's as_of_date() reads it when not pinned)."""
     if isinstance(value, dt.date):
         return value
     text = value or os.environ.get("FRISK_AS_OF_DATE") or ""
-    return dt.date.fromisoformat(text) if text else dt.date.today()
+    return dt.date.fromisoformat(text) if text else dt.datetime.now(ZoneInfo("Europe/Stockholm")).date()
 
 
 def _load(path: Path) -> dict[str, Any]:
