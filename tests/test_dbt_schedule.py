@@ -84,6 +84,16 @@ def test_a_node_is_taken_only_when_a_thread_is_free(tmp_path: Path) -> None:
     assert {q.get().unique_id, q.get().unique_id} == {"model.p.a", "model.p.z"}
 
 
+def test_a_second_invocation_in_the_process_leaves_the_class_to_the_first(tmp_path: Path) -> None:
+    dbt_own = dict(GraphQueue.__dict__)
+    with dbt_schedule.critical_path_first(tmp_path, threads=2):
+        changed = dict(GraphQueue.__dict__)
+        with dbt_schedule.critical_path_first(tmp_path, threads=1):
+            assert dict(GraphQueue.__dict__) == changed  # not changed twice
+        assert dict(GraphQueue.__dict__) == changed  # nor restored by the inner one
+    assert dict(GraphQueue.__dict__) == dbt_own
+
+
 def test_unreadable_previous_results_weigh_by_kind(tmp_path: Path) -> None:
     (tmp_path / "run_results.json").write_text("not json")
     assert dbt_schedule.previous_seconds(tmp_path) == {}

@@ -29,6 +29,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+_PATCHED = threading.Lock()  # held while dbt's GraphQueue is changed
+
 # seconds assumed for a node the previous run did not time (a first build, a new node): a model is the work,
 # a test a quick query, anything else (exposures, sources) free
 DEFAULT_SECONDS = {"model": 1.0, "seed": 1.0, "snapshot": 1.0, "test": 0.1, "unit_test": 0.1}
@@ -82,6 +84,11 @@ def critical_path_first(target_path: Path, threads: int) -> Iterator[None]:
         log.warning("dbt's GraphQueue is not the one frisk.dbt_schedule knows: nodes run in dbt's own order")
         yield
         return
+    if not _PATCHED.acquire(blocking=False):
+        # another dbt invocation in this process changed the class and will restore it: this one runs with the
+        # queue as it finds it (changed, with the other's weights, or dbt's own once restored)
+        yield
+        return
     seconds = previous_seconds(target_path)
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -114,3 +121,4 @@ def critical_path_first(target_path: Path, threads: int) -> Iterator[None]:
     finally:
         for name, f in originals.items():
             setattr(GraphQueue, name, f)
+        _PATCHED.release()
