@@ -14,10 +14,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import networkx as nx
+import psycopg
 import pytest
 from dbt.graph.queue import GraphQueue
 
-from frisk import dbt_schedule
+from frisk import dbt_runner, dbt_schedule
 from frisk.dbt_runner import dbt_invoke
 
 
@@ -98,6 +99,25 @@ def test_unreadable_previous_results_weigh_by_kind(tmp_path: Path) -> None:
     (tmp_path / "run_results.json").write_text("not json")
     assert dbt_schedule.previous_seconds(tmp_path) == {}
     assert dbt_schedule.previous_seconds(tmp_path / "missing") == {}
+
+
+def test_a_build_weighs_the_nodes_with_the_latest_build_of_its_kind(warehouse: str) -> None:
+    # the weights come from the audit: run_results.json in the target folder is `dbt docs generate`'s after a night
+    with psycopg.connect(warehouse) as conn:
+        assert dbt_runner.previous_node_seconds(conn, "tonight", False) == {}  # the first build: defaults by kind
+        for run_id, full, started, secs in (("full-1", True, "2026-12-01", 60.0), ("night-2", False, "2026-12-02", 6.0),
+                                            ("night-3", False, "2026-12-03", 5.0), ("full-4", True, "2026-12-04", 50.0),
+                                            ("tonight", False, "2026-12-05", None)):
+            conn.execute("insert into audit.builds (run_id, started_at, full_refresh) values (%s, %s, %s)",
+                         (run_id, started, full))
+            if secs is not None:
+                conn.execute("insert into audit.dbt_nodes (run_id, unique_id, resource_type, status, seconds) "
+                             "values (%s, 'model.frisk.m', 'model', 'success', %s)", (run_id, secs))
+        assert dbt_runner.previous_node_seconds(conn, "tonight", False) == {"model.frisk.m": 5.0}
+        assert dbt_runner.previous_node_seconds(conn, "tonight", True) == {"model.frisk.m": 50.0}
+        conn.execute("delete from audit.dbt_nodes where run_id like 'night-%'")
+        # no night timed yet: the latest full refresh is better than nothing
+        assert dbt_runner.previous_node_seconds(conn, "tonight", False) == {"model.frisk.m": 50.0}
 
 
 def test_a_real_run_takes_the_slowest_ready_node_first(warehouse: str, tmp_path: Path) -> None:

@@ -81,10 +81,19 @@ def _pnr_shaped() -> str:
 
 
 @pytest.mark.slow
-def test_a_failing_mart_check_leaves_the_previous_marts(warehouse: str, home: Path, tmp_path: Path) -> None:
+def test_a_failing_mart_check_leaves_the_previous_marts(warehouse: str, home: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from frisk import dbt_runner
     from frisk.quality import check_marts, gate_new_batches
 
+    weighed: list[dict | None] = []  # what each dbt invocation's critical path was weighed with (dbt_schedule)
+    real = dbt_runner.critical_path_first
+
+    def recording(target: Path, threads: int, seconds: dict | None = None):
+        weighed.append(seconds)
+        return real(target, threads, seconds)
+
+    monkeypatch.setattr(dbt_runner, "critical_path_first", recording)
     seed_world(warehouse)
     target = tmp_path / "target"
     assert all(r["outcome"] == "passed" for r in gate_new_batches("n1", as_of="2025-01-15", build_docs=False))
@@ -109,6 +118,8 @@ def test_a_failing_mart_check_leaves_the_previous_marts(warehouse: str, home: Pa
                      ("personal_2120009903_2024.csv", b))  # a corrected re-delivery of the first file
     build = dbt_runner.build_aside("n2", as_of="2025-01-15", warehouse_url=warehouse, target_path=target)
     assert build.success and not build.full_refresh  # the project n1 published: incremental
+    # the first build had no earlier one to weigh its nodes with; the second is weighed with the first's seconds
+    assert weighed[0] == {} and weighed[-1] == {n.unique_id: round(n.seconds, 3) for n in first.nodes}
     check = check_marts(dbt_runner.BUILD_SCHEMA, "n2", build_docs=True)
     assert not check.success
     assert any("pnr_shaped__org_unit_code" in m for m in check.critical_failed)

@@ -137,7 +137,7 @@ def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path
                marts_schema: str = BUILD_SCHEMA, as_of: str | None = None,
                project_dir: Path = DBT_PROJECT_DIR, callbacks: list[Any] | None = None,
                marts_behind_state: bool = False, project_as_published: bool = False,
-               parse_first: bool = False) -> Any:
+               parse_first: bool = False, node_seconds: dict[str, float] | None = None) -> Any:
     """Run one dbt command in this process; returns dbt's dbtRunnerResult. `project_as_published`: the caller
     vouches that the dbt project is the one of the last published build (the deploy guard of build_aside).
     `parse_first`: parse the project in a `dbt parse` that writes no artifacts, and give the command its manifest.
@@ -145,7 +145,8 @@ def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path
     it ends: the first write took about 0.3 s of the nightly build, every node waiting (`dbt run` of one model
     against the 50,000-employee warehouse: 1.60 s -> 1.34 s, median of 5). The command given the manifest
     writes it once, at its end, with run_results.json. The threads take ready nodes critical path first
-    (dbt_schedule), weighed by the last run's seconds in the same target folder."""
+    (dbt_schedule), each node weighed by `node_seconds`, or else by its seconds in the last run written to the
+    target folder."""
     from dbt.cli.main import dbtRunner
 
     target = target_path or default_target_path()
@@ -164,7 +165,7 @@ def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path
             if not parsed.success:
                 return parsed
             manifest = parsed.result
-        with critical_path_first(target, _threads(args, env)):
+        with critical_path_first(target, _threads(args, env), node_seconds):
             return dbtRunner(manifest=manifest, callbacks=callbacks or []).invoke([*args, *common])
 
 
@@ -451,6 +452,21 @@ def _start_build(conn: psycopg.Connection, run_id: str, fingerprint: str | None 
     conn.execute("delete from audit.dbt_nodes where run_id = %s", (run_id,))  # an Airflow retry starts over
 
 
+def previous_node_seconds(conn: psycopg.Connection, run_id: str, full_refresh: bool) -> dict[str, float]:
+    """Each dbt node's seconds in the latest earlier build, of the same kind (a night or a full refresh) if there is
+    one: the weights of the critical path dbt's threads follow (dbt_schedule). From the audit rather than the
+    target folder's run_results.json, which `dbt docs generate` overwrites after every build."""
+    row = conn.execute(
+        """select b.run_id from audit.builds as b
+           where b.run_id <> %s and exists (select from audit.dbt_nodes as n where n.run_id = b.run_id)
+           order by b.full_refresh is not distinct from %s desc, b.started_at desc
+           limit 1""", (run_id, full_refresh)).fetchone()
+    if row is None:
+        return {}
+    return {uid: float(sec) for uid, sec in conn.execute(
+        "select unique_id, seconds from audit.dbt_nodes where run_id = %s and seconds is not null", (row[0],))}
+
+
 def set_build_status(run_id: str, status: str, message: str | None = None, conninfo: str | None = None) -> None:
     with psycopg.connect(conninfo or server_url("warehouse")) as conn:
         conn.execute("update audit.builds set status = %s, message = %s, finished_at = now() where run_id = %s",
@@ -480,6 +496,7 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
         if behind:
             log.warning("dbt build: a build since the last published one was not published; the incremental "
                         "marts recompute every person's rows in their look-back tonight")
+        weights = previous_node_seconds(conn, run_id, full_refresh)
         _start_build(conn, run_id, fingerprint, full_refresh)
     copy: BuildSchemaCopy | None = None
     if full_refresh:
@@ -506,7 +523,7 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
     try:
         res = dbt_invoke(args, warehouse_url=url, target_path=target, marts_schema=BUILD_SCHEMA, as_of=as_of,
                          project_dir=project_dir, callbacks=[_node_finished], marts_behind_state=behind,
-                         project_as_published=not full_refresh, parse_first=True)
+                         project_as_published=not full_refresh, parse_first=True, node_seconds=weights)
     finally:
         copy_error = None
         if copy is not None:

@@ -8,8 +8,9 @@ fct_intervention_outcomes -> rpt_intervention_effects) is about 23 s of a 28 s n
 waited more than a second for a thread busy with a shallow staging test or a short mart that nothing waits for.
 
 This is list scheduling by critical path (the classic HEFT heuristic): a node's priority is the longest path from
-it to the end of the graph, each node weighed by the seconds it took in the previous run of the same target
-(run_results.json), or a default by kind when it has none. The order only chooses among nodes whose parents are
+it to the end of the graph, each node weighed by the seconds it took in the previous build (dbt_runner reads
+them from the audit; other commands from the target folder's run_results.json), or a default by kind when it has
+none. The order only chooses among nodes whose parents are
 done, so it never changes what runs or what a node sees, only which ready node a free thread takes first.
 
 It changes dbt's GraphQueue for the duration of one invocation (dbt runs in this process: dbt_runner), and does
@@ -65,9 +66,10 @@ def critical_path_scores(graph: Any, seconds: Mapping[str, float]) -> dict[str, 
 
 
 @contextlib.contextmanager
-def critical_path_first(target_path: Path, threads: int) -> Iterator[None]:
+def critical_path_first(target_path: Path, threads: int,
+                        seconds: Mapping[str, float] | None = None) -> Iterator[None]:
     """While the block runs (one dbt invocation with `threads` threads), dbt's threads take the ready node with the
-    longest path behind it.
+    longest path behind it, each node weighed by `seconds` (default: the last run written to `target_path`).
 
     Two changes to dbt's queue, both needed. Its scores become the critical path (critical_path_scores). And a node
     is taken off the queue only when a thread is free: dbt's main loop takes every node as soon as it is ready and
@@ -89,14 +91,14 @@ def critical_path_first(target_path: Path, threads: int) -> Iterator[None]:
         # queue as it finds it (changed, with the other's weights, or dbt's own once restored)
         yield
         return
-    seconds = previous_seconds(target_path)
+    weights = previous_seconds(target_path) if seconds is None else seconds
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         self._frisk_free_threads = threading.BoundedSemaphore(max(1, threads))
         originals["__init__"](self, *args, **kwargs)
 
     def _get_scores(self: Any, graph: Any) -> dict[str, float]:
-        return critical_path_scores(graph, seconds)
+        return critical_path_scores(graph, weights)
 
     def get(self: Any, block: bool = True, timeout: float | None = None) -> Any:
         if not self._frisk_free_threads.acquire(block, timeout if block else None):
