@@ -8,10 +8,10 @@ fct_intervention_outcomes -> rpt_intervention_effects) is about 23 s of a 28 s n
 waited more than a second for a thread busy with a shallow staging test or a short mart that nothing waits for.
 
 This is list scheduling by critical path (the classic HEFT heuristic): a node's priority is the longest path from
-it to the end of the graph, each node weighed by the seconds it took in the previous build (dbt_runner reads
-them from the audit; other commands from the target folder's run_results.json), or a default by kind when it has
-none. The order only chooses among nodes whose parents are
-done, so it never changes what runs or what a node sees, only which ready node a free thread takes first.
+it to the end of the graph, each node weighed by the seconds it took in the previous build (dbt_runner reads them
+from the audit; other commands from the target folder's run_results.json), or a default by kind when it has none.
+The order only chooses among nodes whose parents are done, so it never changes what runs or what a node sees,
+only which ready node a free thread takes first.
 
 It changes dbt's GraphQueue for the duration of one invocation (dbt runs in this process: dbt_runner), and does
 nothing, with a warning, on a dbt whose queue no longer has the methods it changes.
