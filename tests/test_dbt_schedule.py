@@ -2,13 +2,12 @@
 
 On dbt's own queue class: while critical_path_first is active its scores come from the critical path and a node
 is handed out only when a thread is free; dbt's depth order, every ready node at once, is back afterwards. In a
-real `dbt run` of the project with one thread: of nodes that are all ready at once, the one the previous run
-(run_results.json in the target folder) found slowest runs first; dbt's own order would take them by name.
+real `dbt run` of the project with one thread: of nodes that are all ready at once, the one the previous build
+found slowest runs first; dbt's own order would take them by name. A build takes those seconds from the audit.
 """
 
 from __future__ import annotations
 
-import json
 import queue
 from pathlib import Path
 from types import SimpleNamespace
@@ -42,17 +41,13 @@ def test_scores_are_the_longest_path_to_the_end() -> None:
         "model.p.a": -3.0, "model.p.b": -2.0, "model.p.c": -1.0, "model.p.z": -1.1, "test.p.t": -0.1}
 
 
-def test_dbt_queue_follows_the_critical_path_only_inside_the_block(tmp_path: Path) -> None:
-    (tmp_path / "run_results.json").write_text(json.dumps({"results": [
-        {"unique_id": "model.p.z", "execution_time": 1.5}, {"unique_id": "model.p.a", "execution_time": 0.5}]}))
+def test_dbt_queue_follows_the_critical_path_only_inside_the_block() -> None:
     # dbt's order: both sources of the graph are at depth 0, so the tie goes by name (model.p.a)
     assert _first_out(GraphQueue(_graph(), None, set())) == "model.p.a"
-    with dbt_schedule.critical_path_first(tmp_path, threads=3):
+    with dbt_schedule.critical_path_first(3, {"model.p.z": 1.5, "model.p.a": 0.5}):
         # a: 0.5 + 1 + 1 = 2.5 s to the end; z: 1.5 + 0.1 = 1.6 s
         assert _first_out(GraphQueue(_graph(), None, set())) == "model.p.a"
-        (tmp_path / "run_results.json").write_text(json.dumps({"results": [
-            {"unique_id": "model.p.z", "execution_time": 4.0}]}))
-    with dbt_schedule.critical_path_first(tmp_path, threads=3):
+    with dbt_schedule.critical_path_first(3, {"model.p.z": 4.0}):
         queue = GraphQueue(_graph(), None, set())
         assert _first_out(queue) == "model.p.z"  # 4.1 s behind it against a's 3 s
         assert _first_out(queue) == "model.p.a"
@@ -66,12 +61,10 @@ class _Manifest:
         return SimpleNamespace(unique_id=unique_id)
 
 
-def test_a_node_is_taken_only_when_a_thread_is_free(tmp_path: Path) -> None:
+def test_a_node_is_taken_only_when_a_thread_is_free() -> None:
     # dbt takes every ready node at once into its thread pool's first-come queue; here, with one thread, the next
     # node is chosen when the running one is done, among everything ready then
-    (tmp_path / "run_results.json").write_text(json.dumps({"results": [
-        {"unique_id": "model.p.a", "execution_time": 2.0}, {"unique_id": "model.p.b", "execution_time": 3.0}]}))
-    with dbt_schedule.critical_path_first(tmp_path, threads=1):
+    with dbt_schedule.critical_path_first(1, {"model.p.a": 2.0, "model.p.b": 3.0}):
         q = GraphQueue(_graph(), _Manifest(), set())
         assert q.get().unique_id == "model.p.a"
         with pytest.raises(queue.Empty):
@@ -85,20 +78,14 @@ def test_a_node_is_taken_only_when_a_thread_is_free(tmp_path: Path) -> None:
     assert {q.get().unique_id, q.get().unique_id} == {"model.p.a", "model.p.z"}
 
 
-def test_a_second_invocation_in_the_process_leaves_the_class_to_the_first(tmp_path: Path) -> None:
+def test_a_second_invocation_in_the_process_leaves_the_class_to_the_first() -> None:
     dbt_own = dict(GraphQueue.__dict__)
-    with dbt_schedule.critical_path_first(tmp_path, threads=2):
+    with dbt_schedule.critical_path_first(2):
         changed = dict(GraphQueue.__dict__)
-        with dbt_schedule.critical_path_first(tmp_path, threads=1):
+        with dbt_schedule.critical_path_first(1):
             assert dict(GraphQueue.__dict__) == changed  # not changed twice
         assert dict(GraphQueue.__dict__) == changed  # nor restored by the inner one
     assert dict(GraphQueue.__dict__) == dbt_own
-
-
-def test_unreadable_previous_results_weigh_by_kind(tmp_path: Path) -> None:
-    (tmp_path / "run_results.json").write_text("not json")
-    assert dbt_schedule.previous_seconds(tmp_path) == {}
-    assert dbt_schedule.previous_seconds(tmp_path / "missing") == {}
 
 
 def test_a_build_weighs_the_nodes_with_the_latest_build_of_its_kind(warehouse: str) -> None:
@@ -124,12 +111,9 @@ def test_a_real_run_takes_the_slowest_ready_node_first(warehouse: str, tmp_path:
     # five staging views over raw tables the migrations created: all ready at once, none depends on another
     views = ["stg_invoices__documents", "stg_invoices__payments", "stg_payroll__absence", "stg_payroll__personnel",
              "stg_statistics__kolada_values"]
-    target = tmp_path / "target"
-    target.mkdir()
-    (target / "run_results.json").write_text(json.dumps({"results": [
-        {"unique_id": "model.frisk.stg_statistics__kolada_values", "execution_time": 9.0},
-        {"unique_id": "model.frisk.stg_payroll__absence", "execution_time": 5.0}]}))
-    res = dbt_invoke(["run", "--threads", "1", "--select", *views], warehouse_url=warehouse, target_path=target)
+    res = dbt_invoke(["run", "--threads", "1", "--select", *views], warehouse_url=warehouse,
+                     target_path=tmp_path / "target", node_seconds={
+                         "model.frisk.stg_statistics__kolada_values": 9.0, "model.frisk.stg_payroll__absence": 5.0})
     assert res.success, res.exception
     order = [r.node.name for r in sorted(res.result.results, key=lambda r: r.timing[0].started_at)]
     assert order[:2] == ["stg_statistics__kolada_values", "stg_payroll__absence"]

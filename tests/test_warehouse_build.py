@@ -89,9 +89,9 @@ def test_a_failing_mart_check_leaves_the_previous_marts(warehouse: str, home: Pa
     weighed: list[dict | None] = []  # what each dbt invocation's critical path was weighed with (dbt_schedule)
     real = dbt_runner.critical_path_first
 
-    def recording(target: Path, threads: int, seconds: dict | None = None):
+    def recording(threads: int, seconds: dict | None = None):
         weighed.append(seconds)
-        return real(target, threads, seconds)
+        return real(threads, seconds)
 
     monkeypatch.setattr(dbt_runner, "critical_path_first", recording)
     seed_world(warehouse)

@@ -145,8 +145,7 @@ def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path
     it ends: the first write took about 0.3 s of the nightly build, every node waiting (`dbt run` of one model
     against the 50,000-employee warehouse: 1.60 s -> 1.34 s, median of 5). The command given the manifest
     writes it once, at its end, with run_results.json. The threads take ready nodes critical path first
-    (dbt_schedule), each node weighed by `node_seconds`, or else by its seconds in the last run written to the
-    target folder."""
+    (dbt_schedule), each node weighed by `node_seconds` (build_aside: the previous build's), else by its kind."""
     from dbt.cli.main import dbtRunner
 
     target = target_path or default_target_path()
@@ -165,7 +164,7 @@ def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path
             if not parsed.success:
                 return parsed
             manifest = parsed.result
-        with critical_path_first(target, _threads(args, env), node_seconds):
+        with critical_path_first(_threads(args, env), node_seconds):
             return dbtRunner(manifest=manifest, callbacks=callbacks or []).invoke([*args, *common])
 
 

@@ -9,7 +9,7 @@ waited more than a second for a thread busy with a shallow staging test or a sho
 
 This is list scheduling by critical path (the classic HEFT heuristic): a node's priority is the longest path from
 it to the end of the graph, each node weighed by the seconds it took in the previous build (dbt_runner reads them
-from the audit; other commands from the target folder's run_results.json), or a default by kind when it has none.
+from the audit), or a default by kind when it has none.
 The order only chooses among nodes whose parents are done, so it never changes what runs or what a node sees,
 only which ready node a free thread takes first.
 
@@ -20,12 +20,10 @@ nothing, with a warning, on a dbt whose queue no longer has the methods it chang
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import queue
 import threading
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -35,15 +33,6 @@ _PATCHED = threading.Lock()  # held while dbt's GraphQueue is changed
 # seconds assumed for a node the previous run did not time (a first build, a new node): a model is the work,
 # a test a quick query, anything else (exposures, sources) free
 DEFAULT_SECONDS = {"model": 1.0, "seed": 1.0, "snapshot": 1.0, "test": 0.1, "unit_test": 0.1}
-
-
-def previous_seconds(target_path: Path) -> dict[str, float]:
-    """Each node's execution seconds in the last run written to `target_path` (empty if none is readable)."""
-    try:
-        results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8")).get("results", [])
-    except (OSError, ValueError):
-        return {}
-    return {r["unique_id"]: float(r.get("execution_time") or 0.0) for r in results if "unique_id" in r}
 
 
 def node_seconds(node_id: str, seconds: Mapping[str, float]) -> float:
@@ -66,10 +55,9 @@ def critical_path_scores(graph: Any, seconds: Mapping[str, float]) -> dict[str, 
 
 
 @contextlib.contextmanager
-def critical_path_first(target_path: Path, threads: int,
-                        seconds: Mapping[str, float] | None = None) -> Iterator[None]:
+def critical_path_first(threads: int, seconds: Mapping[str, float] | None = None) -> Iterator[None]:
     """While the block runs (one dbt invocation with `threads` threads), dbt's threads take the ready node with the
-    longest path behind it, each node weighed by `seconds` (default: the last run written to `target_path`).
+    longest path behind it, each node weighed by `seconds` (a node not in it: by kind, DEFAULT_SECONDS).
 
     Two changes to dbt's queue, both needed. Its scores become the critical path (critical_path_scores). And a node
     is taken off the queue only when a thread is free: dbt's main loop takes every node as soon as it is ready and
@@ -91,7 +79,7 @@ def critical_path_first(target_path: Path, threads: int,
         # queue as it finds it (changed, with the other's weights, or dbt's own once restored)
         yield
         return
-    weights = previous_seconds(target_path) if seconds is None else seconds
+    weights = seconds or {}
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         self._frisk_free_threads = threading.BoundedSemaphore(max(1, threads))
