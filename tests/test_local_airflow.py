@@ -51,6 +51,10 @@ def local_airflow(warehouse: str, pg_server: str, frisk_env: Path, monkeypatch: 
     monkeypatch.setenv("FRISK_AIRFLOW_DB_URL", _db_url(pg_server, name).replace("postgresql://",
                                                                                  "postgresql+psycopg2://", 1))
     monkeypatch.setenv("FRISK_HOME", str(frisk_env / "home"))
+    # Unpaused at creation, every DAG would start its latest scheduled run at once (a real dbt build among
+    # them) on the test machine's two cores, and the triggered run would queue behind its DAG's scheduled one
+    # (max_active_runs=1) for as long as that takes, or its 15-minute retry delay. Manual runs only, here.
+    monkeypatch.setenv("AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE", "False")
     port = _free_port()
     url = local_airflow.start(port=port, wait_seconds=240)
     try:
@@ -80,7 +84,15 @@ def test_dags_listed_triggered_and_visible_in_the_ui(local_airflow: str, tmp_pat
     while time.monotonic() < deadline and state not in ("success", "failed"):
         time.sleep(3)
         state = _get(f"{api}/dags/public_statistics_ingest/dagRuns/{run_id}")["state"]
-    assert state == "success", f"triggered run ended {state}"
+    if state != "success":
+        from frisk import local_airflow as services
+
+        runs = _get(f"{api}/dags/public_statistics_ingest/dagRuns")["dag_runs"]
+        tasks = _get(f"{api}/dags/public_statistics_ingest/dagRuns/{run_id}/taskInstances")["task_instances"]
+        pytest.fail(f"triggered run ended {state}; health {_get(f'{api}/monitor/health')}; "
+                    f"runs {[(r['dag_run_id'], r['run_type'], r['state']) for r in runs]}; "
+                    f"tasks {[(t['task_id'], t['state']) for t in tasks]}\n"
+                    f"--- scheduler.log ---\n{services.log_tail('scheduler', 60)}")
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:

@@ -6,6 +6,7 @@ starts them, `make stop` stops them. For a real deployment use docker-compose.ym
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -18,6 +19,8 @@ from frisk.config import settings
 
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
 DEFAULT_PORT = 8080
+# The components /api/v2/monitor/health reports on, as it names them.
+HEALTH_COMPONENTS = ("metadatabase", "scheduler", "dag_processor", "triggerer")
 
 
 def _run_dir() -> Path:
@@ -80,8 +83,27 @@ def status() -> dict[str, int | None]:
     return out
 
 
+def _health(url: str) -> dict[str, str]:
+    """Each component's status from the API's health endpoint (empty while the API does not answer)."""
+    try:
+        with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=5) as resp:
+            body = json.loads(resp.read())
+    except (OSError, ValueError):
+        return {}
+    return {name: str((part or {}).get("status")) for name, part in body.items() if isinstance(part, dict)}
+
+
+def log_tail(service: str, lines: int = 40) -> str:
+    """The last lines of a service's log, for error messages."""
+    log = _run_dir() / f"{service}.log"
+    if not log.exists():
+        return f"({log} does not exist)"
+    return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
 def start(port: int = DEFAULT_PORT, wait_seconds: float = 180) -> str:
-    """Start the services that are not running; wait until the API answers. Returns the base URL."""
+    """Start the services that are not running; wait until the API answers and reports the metadata database,
+    the scheduler, the DAG processor and the triggerer healthy. Returns the base URL."""
     from frisk.airflow_env import airflow_bin
 
     env = service_environ(port)
@@ -98,15 +120,20 @@ def start(port: int = DEFAULT_PORT, wait_seconds: float = 180) -> str:
         _pid_file(service).write_text(str(proc.pid))
     url = f"http://localhost:{port}"
     deadline = time.monotonic() + wait_seconds
+    health: dict[str, str] = {}
+    # The API answers before the scheduler's first heartbeat; a run triggered in between waits in "queued",
+    # so "ready" means every component has reported in.
     while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=5) as resp:
-                if resp.status == 200:
-                    return url
-        except OSError:
-            time.sleep(2)
-    raise RuntimeError(f"Airflow API did not answer on {url} within {wait_seconds:.0f} s; "
-                       f"see logs in {_run_dir()}")
+        health = _health(url)
+        if set(HEALTH_COMPONENTS) <= health.keys() and all(health[c] == "healthy" for c in HEALTH_COMPONENTS):
+            return url
+        time.sleep(2)
+    unhealthy = [c for c in HEALTH_COMPONENTS if health.get(c) != "healthy"]
+    dead = [s for s, pid in status().items() if pid is None]
+    tails = "".join(f"\n--- {s}.log ---\n{log_tail(s)}" for s in (dead or ["scheduler"]))
+    raise RuntimeError(f"Airflow on {url} not ready within {wait_seconds:.0f} s: "
+                       f"{', '.join(unhealthy) or 'API'} not healthy ({health or 'API not answering'}); "
+                       f"services not running: {', '.join(dead) or 'none'}; logs in {_run_dir()}{tails}")
 
 
 def stop() -> bool:
