@@ -118,3 +118,6 @@ def test_a_real_run_takes_the_slowest_ready_node_first(warehouse: str, tmp_path:
     order = [r.node.name for r in sorted(res.result.results, key=lambda r: r.timing[0].started_at)]
     assert order[:2] == ["stg_statistics__kolada_values", "stg_payroll__absence"]
     assert sorted(order[2:]) == order[2:]  # the untimed rest: equal weights, so by name as dbt would
+    # dbt's file log holds the nodes at info level, not every statement (FRISK_DBT_LOG_LEVEL_FILE=debug does)
+    log = (tmp_path / "target" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert "stg_payroll__absence" in log and "SQL status" not in log

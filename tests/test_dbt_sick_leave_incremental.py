@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.test_dbt_sick_leave import (
     ABSENCE_COLS,
@@ -139,7 +140,10 @@ def _snapshot(url: str) -> dict[str, list[dict]]:
     return out
 
 
-def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_path: Path) -> None:
+def test_incremental_equals_full_refresh(pg_server: str, template_db: str, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # night 3 reads a statement from dbt.log: every statement is there at debug level only
+    monkeypatch.setenv("FRISK_DBT_LOG_LEVEL_FILE", "debug")
     url = new_database(pg_server, template_db)
     target = tmp_path / "target"
     try:

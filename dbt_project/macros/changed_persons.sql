@@ -14,14 +14,16 @@
     uniqueness test would scan the whole table each night), `delete_call` (a macro call, as text) as the pre-hook
     of an incremental run, `other_indexes` (lists of columns) for those deletes, and statistics for the next
     model (analyze_when_new). With `changed_rows`, the pre-hook captures the rows tonight replaces instead of
-    deleting them, and only the rows that differ are written (macros/materializations/changed_rows.sql). -#}
+    deleting them, and only the rows that differ are written (macros/materializations/changed_rows.sql); with
+    `compare_rows=false` as well, all of them are (the replace_rows strategy: for hooks that read the rows
+    replaced and written, where a comparison would keep nothing out). -#}
 {% macro person_incremental(unique_columns, delete_call, other_indexes=[], pre_hooks=[], post_hooks=[],
-                            changed_rows=false) -%}
+                            changed_rows=false, compare_rows=true) -%}
     {%- set indexes = [{'columns': unique_columns, 'unique': True}] -%}
     {%- for columns in other_indexes %}{% do indexes.append({'columns': columns}) %}{% endfor -%}
     {%- set config = {
         'materialized': 'incremental',
-        'incremental_strategy': 'changed_rows' if changed_rows else 'append',
+        'incremental_strategy': ('changed_rows' if compare_rows else 'replace_rows') if changed_rows else 'append',
         'on_schema_change': 'fail',
         'indexes': indexes,
         'pre_hook': pre_hooks + ['{% if is_incremental() %}{{ ' ~ delete_call ~ ' }}{% endif %}'],

@@ -84,7 +84,7 @@
 
 
 {#- Post-hook of the window metrics: on an incremental night that did not recompute everyone, the rows the
-    changed_rows strategy deleted are subtracted from the groups and the rows it inserted added, in the model's
+    replace_rows strategy deleted are subtracted from the groups and the rows it inserted added, in the model's
     transaction; then the cells left without subjects go. -#}
 {% macro outcome_comparison_follow_changes() -%}
     {%- if is_incremental() and not outcome_changes_summary().everyone -%}

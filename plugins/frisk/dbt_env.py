@@ -13,6 +13,12 @@ node's time alone): the extra thread keeps the cores busy while another waits on
 logging, introspection). More threads than that only make the nodes on the night's critical path share the cores
 with more of the others: on 2 cores, 3 threads ran the incremental night at 50,000 x 5 years in 12.3 s on average
 against 12.9 s with 4 (eight runs each, alternating; bench/README.md, session 13).
+
+dbt's file log (logs/dbt.log) is written at info level (FRISK_DBT_LOG_LEVEL_FILE overrides it; `debug` logs
+every statement with its SQL). At debug, formatting and writing 2.5 MB of statements a night at 50,000 x 5 years
+was about half of dbt's event handling: 5.1 s of Python sampled in it against 2.7 s at info (py-spy, one night
+each), Python that holds the one interpreter lock dbt's threads share. What each node ran stays in target/run/
+and its timing and result in audit.dbt_nodes.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ def dbt_environ(warehouse_url: str | None = None, target_path: Path | None = Non
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "PGOPTIONS": f"-c work_mem={os.environ.get('FRISK_DBT_WORK_MEM', '128MB')}",
         "FRISK_DBT_THREADS": os.environ.get("FRISK_DBT_THREADS") or str(default_threads()),
+        "DBT_LOG_LEVEL_FILE": os.environ.get("FRISK_DBT_LOG_LEVEL_FILE") or "info",
     }
     if target_path is not None:
         # separate target/log folders let tests and concurrent runs use dbt side by side

@@ -19,9 +19,14 @@
 
       {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=[...],
                 pre_hook="{% if is_incremental() %}{{ remove_replaced_rows('...') }}{% endif %}") }}
+
+  Strategy `replace_rows`: the same capture, without the comparison. Every replaced row is deleted and every new
+  row inserted, and removed and added are views of the replaced and the new rows. For a model whose recomputed
+  rows nearly all change, where the comparison is two passes and two copies that keep nothing out: the window
+  metrics at 50,000 x 5 years recompute 33,123 rows a night, and 2 come out the same.
 -#}
 
-{#- A temporary table of this model's night (dropped at its commit): 'replaced', 'removed' or 'added'. -#}
+{#- A temporary relation of this model's night (dropped at its commit): 'replaced', 'removed' or 'added'. -#}
 {% macro changed_rows_relation(part) -%}
     {{ adapter.quote(this.identifier ~ '__' ~ part) }}
 {%- endmacro %}
@@ -48,7 +53,7 @@
     one holds the table's lock from here on, and only VACUUM FULL or CLUSTER (which need an exclusive lock) move
     rows. -#}
 {% macro remove_replaced_rows(where, using=none) -%}
-    {%- if config.get('incremental_strategy') == 'changed_rows' -%}
+    {%- if config.get('incremental_strategy') in ('changed_rows', 'replace_rows') -%}
     create temporary table {{ changed_rows_relation('replaced') }} on commit drop as
     {{ replaced_rows_select('t.ctid as replaced_row, t.*', where, using) }}
     {%- else -%}
@@ -76,6 +81,29 @@
 {%- endmacro %}
 
 
+{#- The columns of the model's rows, quoted, as a list. -#}
+{% macro changed_rows_columns(arg_dict) -%}
+    {{ return(get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')).split(', ')) }}
+{%- endmacro %}
+
+
+{% macro get_incremental_replace_rows_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set new_rows = arg_dict['temp_relation'] -%}
+    {%- set csv = changed_rows_columns(arg_dict) | join(', ') -%}
+    {%- if not replaced_rows_captured() -%}
+    insert into {{ target }} ({{ csv }}) select {{ csv }} from {{ new_rows }}
+    {%- else -%}
+    {%- set replaced = changed_rows_relation('replaced') -%}
+    delete from {{ target }} as t where t.ctid = any (array(select r.replaced_row from {{ replaced }} as r));
+    insert into {{ target }} ({{ csv }}) select {{ csv }} from {{ new_rows }};
+    -- views, dropped with the tables they read (the replaced rows' at the commit, the new rows' by dbt after it)
+    create temporary view {{ changed_rows_relation('removed') }} as select * from {{ replaced }};
+    create temporary view {{ changed_rows_relation('added') }} as select * from {{ new_rows }}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {% macro get_incremental_changed_rows_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set new_rows = arg_dict['temp_relation'] -%}
@@ -83,7 +111,7 @@
     {%- if key is none or key is string -%}
         {{ exceptions.raise_compiler_error('changed_rows needs unique_key as a list of the grain columns: ' ~ this) }}
     {%- endif -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')).split(', ') -%}
+    {%- set columns = changed_rows_columns(arg_dict) -%}
     {%- set csv = columns | join(', ') -%}
     {%- if not replaced_rows_captured() -%}
     insert into {{ target }} ({{ csv }}) select {{ csv }} from {{ new_rows }}
