@@ -15,10 +15,10 @@ with more of the others: on 2 cores, 3 threads ran the incremental night at 50,0
 against 12.9 s with 4 (eight runs each, alternating; bench/README.md, session 13).
 
 dbt's file log (logs/dbt.log) is written at info level (FRISK_DBT_LOG_LEVEL_FILE overrides it; `debug` logs
-every statement with its SQL). At debug, formatting and writing 2.5 MB of statements a night at 50,000 x 5 years
-was about half of dbt's event handling: 5.1 s of Python sampled in it against 2.7 s at info (py-spy, one night
-each), Python that holds the one interpreter lock dbt's threads share. What each node ran stays in target/run/
-and its timing and result in audit.dbt_nodes.
+every statement with its SQL, about 2.5 MB a night at 50,000 x 5 years). Formatting and writing those lines is
+Python that holds the one interpreter lock dbt's threads share: at info a night at 50,000 x 5 years used 9.5 s of
+the process's CPU against 10.0 s at debug (medians of four warm nights each, alternating). What each node ran
+stays in target/run/, and its timing and result in audit.dbt_nodes.
 """
 
 from __future__ import annotations

@@ -95,11 +95,12 @@
     insert into {{ target }} ({{ csv }}) select {{ csv }} from {{ new_rows }}
     {%- else -%}
     {%- set replaced = changed_rows_relation('replaced') -%}
-    delete from {{ target }} as t where t.ctid = any (array(select r.replaced_row from {{ replaced }} as r));
-    insert into {{ target }} ({{ csv }}) select {{ csv }} from {{ new_rows }};
-    -- views, dropped with the tables they read (the replaced rows' at the commit, the new rows' by dbt after it)
+    -- views, dropped with the tables they read (the replaced rows' at the commit, the new rows' by dbt after it);
+    -- the insert comes last, so that its row count is the statement's (dbt's rows affected)
     create temporary view {{ changed_rows_relation('removed') }} as select * from {{ replaced }};
-    create temporary view {{ changed_rows_relation('added') }} as select * from {{ new_rows }}
+    create temporary view {{ changed_rows_relation('added') }} as select * from {{ new_rows }};
+    delete from {{ target }} as t where t.ctid = any (array(select r.replaced_row from {{ replaced }} as r));
+    insert into {{ target }} ({{ csv }}) select {{ csv }} from {{ new_rows }}
     {%- endif -%}
 {%- endmacro %}
 
