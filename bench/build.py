@@ -19,7 +19,7 @@ Per size, in its own database on the benchmark's embedded PostgreSQL (bench/work
      the first (CREATE DATABASE ... TEMPLATE), so every incremental night is the same night; the ratio is that of
      the median incremental night to the median full refresh, and every run's time is reported.
 The orchestrated build versus a plain `dbt build` is bench.warehouse_build's (bench.run runs it in a subprocess).
-Writes bench/results/build.md and build.json.
+Writes bench/results/build.md and build.json (--out NAME: NAME.md and NAME.json).
 """
 
 from __future__ import annotations
@@ -197,8 +197,8 @@ def _scaling(results: list[dict]) -> list[dict]:
 
 
 def run(server: str, sizes: tuple[int, ...] | list[int] = (5_000, 50_000), years: int = 2, repeat: int = 1,
-        write: bool = True) -> dict:
-    """All sizes; with `write`, bench/results/build.md and build.json are rewritten after every step."""
+        write: bool = True, out: str = "build") -> dict:
+    """All sizes; with `write`, bench/results/<out>.md and <out>.json are rewritten after every step."""
     report = {"measured_at": dt.datetime.now().isoformat(timespec="seconds"), "machine": common.machine(server),
               "sizes": [], "scaling": [], "complete": False}
 
@@ -209,10 +209,12 @@ def run(server: str, sizes: tuple[int, ...] | list[int] = (5_000, 50_000), years
         report["markdown"] = markdown(report)
         if write:
             common.RESULTS.mkdir(parents=True, exist_ok=True)
-            (common.RESULTS / "build.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-            (common.RESULTS / "build.md").write_text(
+            (common.RESULTS / f"{out}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+            again = "" if out == "build" else f" --out {out}"
+            (common.RESULTS / f"{out}.md").write_text(
                 "# Warehouse build: incremental night and scaling\n\nReproduce: `.venv/bin/python -m bench.build "
-                f"--sizes {' '.join(map(str, sizes))} --years {years} --repeat {repeat}`\n\n{report['markdown']}\n")
+                f"--sizes {' '.join(map(str, sizes))} --years {years} --repeat {repeat}{again}`\n\n"
+                f"{report['markdown']}\n")
 
     for n in sizes:
         save(run_size(server, n, years, repeat, progress=save))
@@ -270,10 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[5_000, 50_000])
     ap.add_argument("--years", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--out", default="build",
+                    help="results file name: bench/results/<out>.md and .json (default build, the run of record)")
     args = ap.parse_args(argv)
     common.RESULTS.mkdir(parents=True, exist_ok=True)
     server = common.scratch_server()
-    report = run(server, args.sizes, args.years, args.repeat)
+    report = run(server, args.sizes, args.years, args.repeat, out=args.out)
     print(report["markdown"])
     for n in args.sizes:
         shutil.rmtree(common.WORK / f"build_{n}x{args.years}", ignore_errors=True)
