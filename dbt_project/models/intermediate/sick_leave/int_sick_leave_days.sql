@@ -9,7 +9,14 @@
 -- person with rows only added gets the days from the first added sick period on; a person whose only change is
 -- an open period gets the days after the previous night, and so does the last day before (its
 -- continues_after_as_of is no longer true).
-with sick_periods as (
+with
+
+-- computed once for the calendars' lookups (macros/scheduled_calendar.sql)
+employer_first_days as materialized (
+    {{ employer_first_days() }}
+),
+
+sick_periods as (
     select
         a.*,
         {%- if is_incremental() %}
@@ -45,6 +52,9 @@ period_days as (
         p.batch_id,
         p.line_no,
         p.changed_from,
+        c.calendar_start,
+        c.calendar_end,
+        c.daily_hours,
         -- still running after the as-of date: the spell is ongoing tonight
         (cast(d.day as date) = {{ as_of_date() }}
             and (p.to_date is null or p.to_date > {{ as_of_date() }})) as continues_after_as_of,
@@ -52,6 +62,13 @@ period_days as (
         (p.reported_hours is not null and p.to_date is not null and p.to_date <= {{ as_of_date() }})
             as use_reported_hours
     from sick_periods as p
+    -- the employment's working-day calendar (macros/scheduled_calendar.sql), looked up once per period: a day's
+    -- scheduled hours are its daily hours on its Monday-Friday days (a table of every employment's working days
+    -- was 47 million rows at 50,000 x 5 years, and its nightly append of a day for every employment was about
+    -- 3 s of the incremental night's critical path)
+    left join lateral (
+        {{ scheduled_calendar_of('p.employer_org_number', 'p.employment_id', 'employer_first_days') }}
+    ) as c on true
     cross join lateral generate_series(
         -- a period whose reported hours are spread needs all its days for the spread, others only the new ones
         case
@@ -63,26 +80,15 @@ period_days as (
     ) as d (day)
 ),
 
--- the employments' working-day calendars (macros/scheduled_calendar.sql): a day's scheduled hours are the
--- calendar's daily hours on its Monday-Friday days, looked up for the sick days alone (a table of every
--- employment's working days was 47 million rows at 50,000 x 5 years, and its nightly append of a day for every
--- employment was about 3 s of the incremental night's critical path).
-calendars as (
-    {{ scheduled_calendars() }}
-),
-
 day_schedule as (
     select
         pd.*,
         case
-            when pd.absence_date between c.calendar_start and c.calendar_end
+            when pd.absence_date between pd.calendar_start and pd.calendar_end
                 and extract(isodow from pd.absence_date) between 1 and 5
-                then c.daily_hours
+                then pd.daily_hours
         end as day_scheduled_hours
     from period_days as pd
-    left join calendars as c
-        on c.employer_org_number = pd.employer_org_number
-       and c.employment_id = pd.employment_id
 ),
 
 with_schedule as (
