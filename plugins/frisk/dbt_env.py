@@ -36,7 +36,10 @@ def default_threads() -> int:
     return len(os.sched_getaffinity(0)) + 1
 
 
-def dbt_environ(warehouse_url: str | None = None, target_path: Path | None = None) -> dict[str, str]:
+def dbt_environ(warehouse_url: str | None = None, target_path: Path | None = None, *,
+                incremental_night: bool = False) -> dict[str, str]:
+    """dbt's environment for the warehouse at `warehouse_url`; `incremental_night`: the sessions of an incremental
+    build (build_aside when not a full refresh), which run without parallel query workers (see above)."""
     url = warehouse_url or server_url("warehouse")
     parts = urlsplit(url)
     query = parse_qs(parts.query)
@@ -50,7 +53,7 @@ def dbt_environ(warehouse_url: str | None = None, target_path: Path | None = Non
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "PGOPTIONS": f"-c work_mem={os.environ.get('FRISK_DBT_WORK_MEM', '128MB')}",
+        "PGOPTIONS": _pg_options(incremental_night),
         "FRISK_DBT_THREADS": os.environ.get("FRISK_DBT_THREADS") or str(default_threads()),
         "DBT_LOG_LEVEL_FILE": os.environ.get("FRISK_DBT_LOG_LEVEL_FILE") or "info",
     }
@@ -59,6 +62,16 @@ def dbt_environ(warehouse_url: str | None = None, target_path: Path | None = Non
         env["DBT_TARGET_PATH"] = str(target_path)
         env["DBT_LOG_PATH"] = str(target_path / "logs")
     return env
+
+
+def _pg_options(incremental_night: bool) -> str:
+    options = f"-c work_mem={os.environ.get('FRISK_DBT_WORK_MEM', '128MB')}"
+    if incremental_night:
+        workers = os.environ.get("FRISK_DBT_NIGHT_PARALLEL_WORKERS") or "0"
+        if not workers.isdigit():
+            raise ValueError(f"FRISK_DBT_NIGHT_PARALLEL_WORKERS must be a whole number of workers, not {workers!r}")
+        options += f" -c max_parallel_workers_per_gather={workers}"
+    return options
 
 
 def apply(warehouse_url: str | None = None, target_path: Path | None = None) -> dict[str, str]:

@@ -137,7 +137,8 @@ def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path
                marts_schema: str = BUILD_SCHEMA, as_of: str | None = None,
                project_dir: Path = DBT_PROJECT_DIR, callbacks: list[Any] | None = None,
                marts_behind_state: bool = False, project_as_published: bool = False,
-               parse_first: bool = False, node_seconds: dict[str, float] | None = None) -> Any:
+               parse_first: bool = False, node_seconds: dict[str, float] | None = None,
+               incremental_night: bool = False) -> Any:
     """Run one dbt command in this process; returns dbt's dbtRunnerResult. `project_as_published`: the caller
     vouches that the dbt project is the one of the last published build (the deploy guard of build_aside).
     `parse_first`: parse the project in a `dbt parse` that writes no artifacts, and give the command its manifest.
@@ -145,12 +146,13 @@ def dbt_invoke(args: list[str], *, warehouse_url: str | None = None, target_path
     it ends: the first write took about 0.3 s of the nightly build, every node waiting (`dbt run` of one model
     against the 50,000-employee warehouse: 1.60 s -> 1.34 s, median of 5). The command given the manifest
     writes it once, at its end, with run_results.json. The threads take ready nodes critical path first
-    (dbt_schedule), each node weighed by `node_seconds` (build_aside: the previous build's), else by its kind."""
+    (dbt_schedule), each node weighed by `node_seconds` (build_aside: the previous build's), else by its kind.
+    `incremental_night`: the sessions run without parallel query workers (frisk.dbt_env explains why)."""
     from dbt.cli.main import dbtRunner
 
     target = target_path or default_target_path()
     target.mkdir(parents=True, exist_ok=True)
-    env = dbt_environ(warehouse_url or server_url("warehouse"), target)
+    env = dbt_environ(warehouse_url or server_url("warehouse"), target, incremental_night=incremental_night)
     env["FRISK_MARTS_SCHEMA"] = marts_schema
     env["FRISK_AS_OF_DATE"] = as_of or os.environ.get("FRISK_AS_OF_DATE", "")
     env["FRISK_MARTS_BEHIND_STATE"] = "true" if marts_behind_state else ""
@@ -522,7 +524,8 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
     try:
         res = dbt_invoke(args, warehouse_url=url, target_path=target, marts_schema=BUILD_SCHEMA, as_of=as_of,
                          project_dir=project_dir, callbacks=[_node_finished], marts_behind_state=behind,
-                         project_as_published=not full_refresh, parse_first=True, node_seconds=weights)
+                         project_as_published=not full_refresh, parse_first=True, node_seconds=weights,
+                         incremental_night=not full_refresh)
     finally:
         copy_error = None
         if copy is not None:
