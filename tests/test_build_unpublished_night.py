@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from frisk import dbt_runner
 from tests.test_dbt_sick_leave import ABSENCE_COLS, EMP_A, PERSONNEL_COLS, add_batch, add_rows, sick, staff
@@ -33,8 +34,18 @@ def _spell_starts(url: str, person_key: str) -> list[str]:
             "select start_date::text from marts.fct_sick_spells where person_key = %s order by 1", (person_key,))]
 
 
-def test_signals_are_right_after_a_night_that_was_not_published(warehouse: str, tmp_path: Path) -> None:
+def test_signals_are_right_after_a_night_that_was_not_published(warehouse: str, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "target"
+    # which builds ran as incremental nights (their sessions without parallel workers: frisk.dbt_env)
+    nights: list[bool] = []
+    invoke = dbt_runner.dbt_invoke
+
+    def recording_invoke(args: list[str], **kwargs):  # noqa: ANN202 - dbt's result, passed through
+        nights.append(kwargs.get("incremental_night", False))
+        return invoke(args, **kwargs)
+
+    monkeypatch.setattr(dbt_runner, "dbt_invoke", recording_invoke)
     with psycopg.connect(warehouse) as conn:
         b = add_batch(conn, "payroll", "personnel", "personal_A.csv", EMP_A)
         add_rows(conn, "raw.payroll_personnel", PERSONNEL_COLS, b,
@@ -59,6 +70,7 @@ def test_signals_are_right_after_a_night_that_was_not_published(warehouse: str, 
                  [sick(EMP_A, "pk_p1", "E1", d, d) for d in ("2024-04-08", "2024-04-22")])
     night2 = dbt_runner.build_aside("night-2", as_of=AS_OF[1], warehouse_url=warehouse, target_path=target)
     assert night2.success and not night2.marts_behind_state
+    assert nights == [False, True]  # night 1 was a full refresh (nothing published yet), night 2 incremental
     dbt_runner.set_build_status("night-2", "blocked", "mart check failed", conninfo=warehouse)  # not published
 
     night3 = dbt_runner.build_aside("night-3", as_of=AS_OF[2], warehouse_url=warehouse, target_path=target)
