@@ -30,6 +30,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -81,18 +82,56 @@ def new_day_file(source: Path, landing: Path, day: dt.date, count: int) -> tuple
     return target, len(keep)
 
 
+class _LeastFreeDisk:
+    """The least free disk on the server's file system while the block runs, sampled every `every` seconds by a
+    thread: a build's peak footprint (its tables, the copies a full refresh makes beside the old ones, sorts
+    spilled to temporary files, WAL) is what decides whether a larger size fits on a machine."""
+
+    def __init__(self, path: Path, every: float = 1.0) -> None:
+        self.path, self.every = path, every
+        self.least = shutil.disk_usage(path).free
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.every):
+            self.least = min(self.least, shutil.disk_usage(self.path).free)
+
+    def __enter__(self) -> _LeastFreeDisk:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.least = min(self.least, shutil.disk_usage(self.path).free)
+
+
+def _gb(n: int) -> float:
+    return round(n / 1024**3, 2)
+
+
+def _database_gb(url: str) -> float:
+    with psycopg.connect(url) as conn:
+        return _gb(conn.execute("select pg_database_size(current_database())").fetchone()[0])
+
+
 def _timed_build(run_id: str, as_of: dt.date, full_refresh: bool, url: str, target: Path) -> dict:
     from frisk import dbt_runner
 
+    free_before = shutil.disk_usage(common.WORK).free
     started = time.monotonic()
-    res = dbt_runner.build_aside(run_id, as_of=as_of.isoformat(), full_refresh=full_refresh, warehouse_url=url,
-                                 target_path=target)
+    with _LeastFreeDisk(common.WORK) as disk:
+        res = dbt_runner.build_aside(run_id, as_of=as_of.isoformat(), full_refresh=full_refresh,
+                                     warehouse_url=url, target_path=target)
     seconds = time.monotonic() - started
     if not res.success:
         raise RuntimeError(f"build {run_id} failed: {res.message}")
     nodes = sorted(res.nodes, key=lambda n: n.seconds, reverse=True)
     return {"run_id": run_id, "seconds": round(seconds, 2), "nodes": len(res.nodes),
             "node_seconds": round(sum(n.seconds for n in res.nodes), 2),
+            # what the build took of the disk at its peak, beyond what was used before it; and the database after
+            "peak_disk_gb": _gb(free_before - disk.least), "database_gb_after": _database_gb(url),
             "slowest": [{"node": n.unique_id, "seconds": round(n.seconds, 2), "rows": n.rows_affected}
                         for n in nodes[:6]]}
 
@@ -137,6 +176,8 @@ def run_size(server: str, employees: int, years: int = 2, repeat: int = 1, progr
     row: dict = {"employees": employees, "years": years, "data_end": end.isoformat(), "raw_rows": raw_rows,
                  "xml_max_bytes": int(os.environ["FRISK_XML_MAX_BYTES"]),
                  "raw_rows_total": sum(raw_rows.values()), "load_s": round(load_s, 1),
+                 "database_gb_loaded": _database_gb(url), "disk_free_gb_before_builds": _gb(shutil.disk_usage(
+                     common.WORK).free),
                  "load_average_before_builds": [round(x, 2) for x in os.getloadavg()]}
     target = work / "dbt_target"
     night_n = end + dt.timedelta(days=1)
@@ -252,6 +293,17 @@ def markdown(r: dict) -> str:
         lines += [f"- {s['employees']:,} x {s['years']}: incremental "
                   f"{', '.join(map(str, s['incremental_runs_s']))} s; full refresh "
                   f"{', '.join(map(str, s.get('full_runs_s', [])))} s" for s in runs]
+    disk = [s for s in r["sizes"] if "peak_disk_gb" in s.get("full_night_n", {})]
+    if disk:
+        lines += ["", "Disk: the database after loading and after each build, and the most disk a build took "
+                  "beyond what was in use when it started (sampled every second: tables, a full refresh's copies "
+                  "beside the old ones, temporary files, WAL):", ""]
+        for s in disk:
+            parts = [f"{label} {s[key]['database_gb_after']} GB (peak +{s[key]['peak_disk_gb']} GB)"
+                     for label, key in (("night N", "full_night_n"), ("N+1 incremental", "incremental_n1"),
+                                        ("N+1 full refresh", "full_refresh_n1")) if key in s]
+            lines.append(f"- {s['employees']:,} x {s['years']}: loaded {s['database_gb_loaded']} GB; after "
+                         + "; ".join(parts) + f"; {s['disk_free_gb_before_builds']} GB free before the builds")
     lines += ["", "Scaling of the full build (goal: 10x the data in at most 10x the time):", ""]
     for s in r["scaling"]:
         lines.append(f"- {s['from']:,} -> {s['to']:,} employees: {s['data_ratio']}x the raw rows in "

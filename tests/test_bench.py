@@ -1,12 +1,16 @@
-"""The benchmark helpers that turn a run into figures: `frisk run` summary parsing and the new-day payroll file."""
+"""The benchmark helpers that turn a run into figures: `frisk run` summary parsing, the new-day payroll file and the
+disk a build takes."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
+import shutil
+import time
 from pathlib import Path
 
-from bench.build import new_day_file
+from bench.build import _LeastFreeDisk, markdown, new_day_file
 from bench.e2e import PROGRESS_LINE, parse_summary
 
 HEADER = "employer_org_number,personnummer,employment_id,absence_cause,from_date,to_date,extent_pct,hours\n"
@@ -53,3 +57,31 @@ def test_new_day_file_takes_recent_employments_only(tmp_path: Path) -> None:
     assert [r["personnummer"] for r in out] == ["P-RECENT-1", "P-OPEN"]
     assert {(r["from_date"], r["to_date"], r["absence_cause"]) for r in out} == {("2026-11-22", "2026-11-22", "SJK")}
     assert new_day_file(source, landing, dt.date(2026, 11, 22), count=1)[1] == 1
+
+
+def test_least_free_disk_sees_a_file_written_and_removed_inside_the_block(tmp_path: Path) -> None:
+    blob = tmp_path / "blob"
+    free_before = shutil.disk_usage(tmp_path).free
+    with _LeastFreeDisk(tmp_path, every=0.02) as disk:
+        with blob.open("wb") as f:
+            f.write(os.urandom(64 * 1024 * 1024))
+            f.flush()
+            os.fsync(f.fileno())
+        time.sleep(0.3)  # several samples while the file exists
+        blob.unlink()
+    # the block's peak, though the file was gone when it ended (other writers on a shared disk may move it a little)
+    assert free_before - disk.least >= 48 * 1024 * 1024
+    assert not disk._thread.is_alive()
+
+
+def test_markdown_reports_the_disk_per_size() -> None:
+    build = {"seconds": 10.0, "nodes": 3, "node_seconds": 12.0, "slowest": [], "peak_disk_gb": 1.5,
+             "database_gb_after": 6.7}
+    size = {"employees": 50_000, "years": 5, "raw_rows_total": 1_209_429, "database_gb_loaded": 0.3,
+            "disk_free_gb_before_builds": 40.0, "full_night_n": build, "incremental_n1": {**build, "peak_disk_gb": 0.2},
+            "full_refresh_n1": build, "incremental_vs_full": 0.1}
+    text = markdown({"measured_at": "now", "machine": {"cores": 2, "cpu": "x", "memory_gb": 24, "python": "3.11",
+                                                       "load_average": [0, 0, 0]},
+                     "sizes": [size], "scaling": []})
+    assert ("- 50,000 x 5: loaded 0.3 GB; after night N 6.7 GB (peak +1.5 GB); N+1 incremental 6.7 GB (peak +0.2 GB); "
+            "N+1 full refresh 6.7 GB (peak +1.5 GB); 40.0 GB free before the builds") in text
