@@ -131,7 +131,8 @@ def _timed_build(run_id: str, as_of: dt.date, full_refresh: bool, url: str, targ
     return {"run_id": run_id, "seconds": round(seconds, 2), "nodes": len(res.nodes),
             "node_seconds": round(sum(n.seconds for n in res.nodes), 2),
             # what the build took of the disk at its peak, beyond what was used before it; and the database after
-            "peak_disk_gb": _gb(free_before - disk.least), "database_gb_after": _database_gb(url),
+            "peak_disk_gb": _gb(free_before - disk.least), "disk_free_gb_least": _gb(disk.least),
+            "database_gb_after": _database_gb(url),
             "slowest": [{"node": n.unique_id, "seconds": round(n.seconds, 2), "rows": n.rows_affected}
                         for n in nodes[:6]]}
 
@@ -159,6 +160,7 @@ def run_size(server: str, employees: int, years: int = 2, repeat: int = 1, progr
     landing = work / "landing"
     shutil.copytree(source, landing)
     url = common.fresh_database(server, f"bench_build_{employees}")
+    free_at_start = shutil.disk_usage(common.WORK).free
     os.environ["FRISK_LANDING_DIR"] = str(landing)
     os.environ["FRISK_WAREHOUSE_URL"] = url
     from frisk import dbt_runner, invoices, payroll, statistics, warehouse
@@ -219,7 +221,30 @@ def run_size(server: str, employees: int, years: int = 2, repeat: int = 1, progr
     if repeat > 1:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}_n" with (force)')
+    builds = [row["full_night_n"], *incr, *full]
+    # the most disk the size took at once, from its empty database on (with --repeat, the set-aside copy too)
+    row["peak_footprint_gb"] = round(_gb(free_at_start) - min(b["disk_free_gb_least"] for b in builds), 2)
     return row
+
+
+def disk_shortfall(server: str, done: list[dict], employees: int, years: int) -> str | None:
+    """Why `employees` would not fit on the disk, or None. The estimate scales the largest size measured so far
+    in this run (its peak footprint) by the employees, as the footprint grew here: 50,000 -> 225,000 x 5 took
+    4.5x. The database the size replaces counts as free. Without a measured size there is nothing to scale."""
+    measured = [r for r in done if "peak_footprint_gb" in r and r["years"] == years]
+    if not measured:
+        return None
+    ref = max(measured, key=lambda r: r["employees"])
+    need = ref["peak_footprint_gb"] * employees / ref["employees"]
+    free = shutil.disk_usage(common.WORK).free
+    with psycopg.connect(server) as conn:
+        free += conn.execute("select coalesce(sum(pg_database_size(datname)), 0) from pg_database where datname = %s",
+                             (f"bench_build_{employees}",)).fetchone()[0]
+    if need <= _gb(free):
+        return None
+    return (f"{employees:,} x {years} would need about {need:.0f} GB of disk at its peak ({ref['peak_footprint_gb']} "
+            f"GB at {ref['employees']:,}, scaled by the employees) and {_gb(free)} GB is free, counting the database "
+            f"it replaces: not started (free disk in {common.WORK}, or pass --no-disk-check)")
 
 
 def _median_run(runs: list[dict]) -> dict:
@@ -242,7 +267,7 @@ def _scaling(results: list[dict]) -> list[dict]:
 
 
 def run(server: str, sizes: tuple[int, ...] | list[int] = (5_000, 50_000), years: int = 2, repeat: int = 1,
-        write: bool = True, out: str = "build") -> dict:
+        write: bool = True, out: str = "build", disk_check: bool = True) -> dict:
     """All sizes; with `write`, bench/results/<out>.md and <out>.json are rewritten after every step."""
     report = {"measured_at": dt.datetime.now().isoformat(timespec="seconds"), "machine": common.machine(server),
               "sizes": [], "scaling": [], "complete": False}
@@ -262,6 +287,12 @@ def run(server: str, sizes: tuple[int, ...] | list[int] = (5_000, 50_000), years
                 f"{report['markdown']}\n")
 
     for n in sizes:
+        short = disk_shortfall(server, report["sizes"], n, years) if disk_check else None
+        if short:
+            # stop with what was measured rather than hours later, when PostgreSQL cannot extend a file
+            report["stopped"] = short
+            save()
+            raise SystemExit(f"bench.build: {short}")
         save(run_size(server, n, years, repeat, progress=save))
     report["complete"] = True
     save()
@@ -311,6 +342,8 @@ def markdown(r: dict) -> str:
                      f"{s.get('full_n1_time_ratio', 'n/a')}x (night N+1 full refresh)")
     if not r.get("complete", True):
         lines += ["", "**The run was cut before it finished: the figures above are what it measured.**"]
+    if r.get("stopped"):
+        lines += ["", f"**Stopped before the next size:** {r['stopped']}."]
     big = r["sizes"][-1] if r["sizes"] else {}
     for label, key in (("night N full build", "full_night_n"), ("night N+1 full refresh", "full_refresh_n1"),
                        ("night N+1 incremental", "incremental_n1")):
@@ -328,12 +361,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[5_000, 50_000])
     ap.add_argument("--years", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--no-disk-check", action="store_true",
+                    help="start every size even when the disk looks too small for it (see disk_shortfall)")
     ap.add_argument("--out", default="build",
                     help="results file name: bench/results/<out>.md and .json (default build, the run of record)")
     args = ap.parse_args(argv)
     common.RESULTS.mkdir(parents=True, exist_ok=True)
     server = common.scratch_server()
-    report = run(server, args.sizes, args.years, args.repeat, out=args.out)
+    report = run(server, args.sizes, args.years, args.repeat, out=args.out, disk_check=not args.no_disk_check)
     print(report["markdown"])
     for n in args.sizes:
         shutil.rmtree(common.WORK / f"build_{n}x{args.years}", ignore_errors=True)

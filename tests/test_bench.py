@@ -10,7 +10,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bench.build import _LeastFreeDisk, markdown, new_day_file
+from bench.build import _LeastFreeDisk, disk_shortfall, markdown, new_day_file
 from bench.e2e import PROGRESS_LINE, parse_summary
 
 HEADER = "employer_org_number,personnummer,employment_id,absence_cause,from_date,to_date,extent_pct,hours\n"
@@ -85,3 +85,18 @@ def test_markdown_reports_the_disk_per_size() -> None:
                      "sizes": [size], "scaling": []})
     assert ("- 50,000 x 5: loaded 0.3 GB; after night N 6.7 GB (peak +1.5 GB); N+1 incremental 6.7 GB (peak +0.2 GB); "
             "N+1 full refresh 6.7 GB (peak +1.5 GB); 40.0 GB free before the builds") in text
+
+
+def test_disk_shortfall_scales_the_largest_measured_size(pg_server: str) -> None:
+    free_gb = shutil.disk_usage(Path(__file__).parent).free / 1024**3
+    small = {"employees": 5_000, "years": 5, "peak_footprint_gb": free_gb * 1000}  # not the reference: smaller
+    fits = {"employees": 50_000, "years": 5, "peak_footprint_gb": 0.001}
+    assert disk_shortfall(pg_server, [], 500_000, 5) is None  # nothing measured yet: nothing to scale
+    assert disk_shortfall(pg_server, [small, fits], 500_000, 5) is None  # 0.01 GB
+    other_years = {"employees": 50_000, "years": 2, "peak_footprint_gb": free_gb}
+    assert disk_shortfall(pg_server, [fits, other_years], 500_000, 5) is None
+    too_big = {"employees": 50_000, "years": 5, "peak_footprint_gb": round(free_gb / 5, 2)}  # x10: twice the disk
+    why = disk_shortfall(pg_server, [small, too_big], 500_000, 5)
+    assert why is not None
+    assert why.startswith(f"500,000 x 5 would need about {too_big['peak_footprint_gb'] * 10:.0f} GB of disk")
+    assert "at 50,000, scaled by the employees" in why and "--no-disk-check" in why
