@@ -82,6 +82,13 @@ def new_day_file(source: Path, landing: Path, day: dt.date, count: int) -> tuple
     return target, len(keep)
 
 
+def _free_bytes(path: Path) -> int:
+    """Free bytes on the file system that holds `path`, or would hold it (bench/work is made by the first run)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free
+
+
 class _LeastFreeDisk:
     """The least free disk on the server's file system while the block runs, sampled every `every` seconds by a
     thread: a build's peak footprint (its tables, the copies a full refresh makes beside the old ones, sorts
@@ -89,13 +96,13 @@ class _LeastFreeDisk:
 
     def __init__(self, path: Path, every: float = 1.0) -> None:
         self.path, self.every = path, every
-        self.least = shutil.disk_usage(path).free
+        self.least = _free_bytes(path)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.wait(self.every):
-            self.least = min(self.least, shutil.disk_usage(self.path).free)
+            self.least = min(self.least, _free_bytes(self.path))
 
     def __enter__(self) -> _LeastFreeDisk:
         self._thread.start()
@@ -104,7 +111,7 @@ class _LeastFreeDisk:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.least = min(self.least, shutil.disk_usage(self.path).free)
+        self.least = min(self.least, _free_bytes(self.path))
 
 
 def _gb(n: int) -> float:
@@ -119,7 +126,7 @@ def _database_gb(url: str) -> float:
 def _timed_build(run_id: str, as_of: dt.date, full_refresh: bool, url: str, target: Path) -> dict:
     from frisk import dbt_runner
 
-    free_before = shutil.disk_usage(common.WORK).free
+    free_before = _free_bytes(common.WORK)
     started = time.monotonic()
     with _LeastFreeDisk(common.WORK) as disk:
         res = dbt_runner.build_aside(run_id, as_of=as_of.isoformat(), full_refresh=full_refresh,
@@ -160,7 +167,7 @@ def run_size(server: str, employees: int, years: int = 2, repeat: int = 1, progr
     landing = work / "landing"
     shutil.copytree(source, landing)
     url = common.fresh_database(server, f"bench_build_{employees}")
-    free_at_start = shutil.disk_usage(common.WORK).free
+    free_at_start = _free_bytes(common.WORK)
     os.environ["FRISK_LANDING_DIR"] = str(landing)
     os.environ["FRISK_WAREHOUSE_URL"] = url
     from frisk import dbt_runner, invoices, payroll, statistics, warehouse
@@ -178,8 +185,8 @@ def run_size(server: str, employees: int, years: int = 2, repeat: int = 1, progr
     row: dict = {"employees": employees, "years": years, "data_end": end.isoformat(), "raw_rows": raw_rows,
                  "xml_max_bytes": int(os.environ["FRISK_XML_MAX_BYTES"]),
                  "raw_rows_total": sum(raw_rows.values()), "load_s": round(load_s, 1),
-                 "database_gb_loaded": _database_gb(url), "disk_free_gb_before_builds": _gb(shutil.disk_usage(
-                     common.WORK).free),
+                 "database_gb_loaded": _database_gb(url), "disk_free_gb_before_builds": _gb(_free_bytes(
+                     common.WORK)),
                  "load_average_before_builds": [round(x, 2) for x in os.getloadavg()]}
     target = work / "dbt_target"
     night_n = end + dt.timedelta(days=1)
@@ -237,7 +244,7 @@ def disk_shortfall(server: str, done: list[dict], employees: int, years: int) ->
         return None
     ref = max(measured, key=lambda r: r["employees"])
     need = ref["peak_footprint_gb"] * employees / ref["employees"]
-    free = shutil.disk_usage(common.WORK).free
+    free = _free_bytes(common.WORK)
     with psycopg.connect(server) as conn:
         free += conn.execute("select coalesce(sum(pg_database_size(datname)), 0) from pg_database where datname = %s",
                              (f"bench_build_{employees}",)).fetchone()[0]

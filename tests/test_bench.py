@@ -10,6 +10,9 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
+
+from bench import common
 from bench.build import _LeastFreeDisk, disk_shortfall, markdown, new_day_file
 from bench.e2e import PROGRESS_LINE, parse_summary
 
@@ -87,8 +90,11 @@ def test_markdown_reports_the_disk_per_size() -> None:
             "N+1 full refresh 6.7 GB (peak +1.5 GB); 40.0 GB free before the builds") in text
 
 
-def test_disk_shortfall_scales_the_largest_measured_size(pg_server: str) -> None:
-    free_gb = shutil.disk_usage(Path(__file__).parent).free / 1024**3
+def test_disk_shortfall_scales_the_largest_measured_size(pg_server: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # as in a fresh clone: bench/work is made by the first run, so the free disk is that of the nearest folder
+    monkeypatch.setattr(common, "WORK", tmp_path / "bench" / "work")
+    free_gb = shutil.disk_usage(tmp_path).free / 1024**3
     small = {"employees": 5_000, "years": 5, "peak_footprint_gb": free_gb * 1000}  # not the reference: smaller
     fits = {"employees": 50_000, "years": 5, "peak_footprint_gb": 0.001}
     assert disk_shortfall(pg_server, [], 500_000, 5) is None  # nothing measured yet: nothing to scale
