@@ -140,12 +140,24 @@ def _tile(source: Path, target: Path, tiles: int) -> None:
                 out.write(",".join(cells))
 
 
+# The child's own peak resident memory. Not getrusage's ru_maxrss: Linux keeps it across execve, and the
+# subprocess (started with vfork) takes the parent's peak into it at the exec, so a child of a benchmark that had
+# just generated a demo world reported that world's 189 MB as the loader's peak. VmHWM is the high-water mark of
+# the process's own memory since the exec; ru_maxrss only where there is no /proc.
+_PEAK_RSS = """
+import json as _j, resource as _r
+try:
+    with open('/proc/self/status') as _f:
+        _kb = next(int(_l.split()[1]) for _l in _f if _l.startswith('VmHWM:'))
+except (OSError, StopIteration):
+    _kb = _r.getrusage(_r.RUSAGE_SELF).ru_maxrss
+print('PEAK_RSS_MB', _kb / 1024)
+"""
+
+
 def run_measured(code: str, env: dict | None = None) -> dict:
-    """Run Python code in a fresh interpreter; it must print one JSON object. Adds peak RSS in MB."""
-    wrapper = code + (
-        "\nimport resource, json as _j\n"
-        "print('PEAK_RSS_MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
-    )
+    """Run Python code in a fresh interpreter; it must print one JSON object. Adds its peak RSS in MB."""
+    wrapper = code + "\n" + _PEAK_RSS
     proc = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
                           env={**os.environ, **(env or {})})
     if proc.returncode != 0:

@@ -1,5 +1,5 @@
-"""The benchmark helpers that turn a run into figures: `frisk run` summary parsing, the new-day payroll file and the
-disk a build takes."""
+"""The benchmark helpers that turn a run into figures: `frisk run` summary parsing, the new-day payroll file, the
+disk a build takes and a measured child's peak memory."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from bench import common
 from bench.build import _LeastFreeDisk, disk_shortfall, markdown, new_day_file
+from bench.common import run_measured
 from bench.e2e import PROGRESS_LINE, parse_summary
 
 HEADER = "employer_org_number,personnummer,employment_id,absence_cause,from_date,to_date,extent_pct,hours\n"
@@ -106,3 +107,16 @@ def test_disk_shortfall_scales_the_largest_measured_size(pg_server: str, tmp_pat
     assert why is not None
     assert why.startswith(f"500,000 x 5 would need about {too_big['peak_footprint_gb'] * 10:.0f} GB of disk")
     assert "at 50,000, scaled by the employees" in why and "--no-disk-check" in why
+
+
+def test_run_measured_reports_the_childs_own_peak_not_the_parents() -> None:
+    # the parent holds 256 MB (touched, so resident) while the child runs: the child's peak must not include it, as
+    # ru_maxrss did (the parent's peak is taken into it at the exec)
+    ballast = bytearray(256 * 1024 * 1024)
+    ballast[::4096] = b"\x01" * len(ballast[::4096])
+    idle = run_measured("import json; print(json.dumps({'ok': 1}))")
+    busy = run_measured("import json; x = bytearray(64 * 1024 * 1024); x[::4096] = b'\\x01' * len(x[::4096]); "
+                        "print(json.dumps({'ok': 1}))")
+    assert ballast[0] == 1 and idle["ok"] == busy["ok"] == 1
+    assert idle["peak_rss_mb"] < 100
+    assert 64 < busy["peak_rss_mb"] < idle["peak_rss_mb"] + 100
