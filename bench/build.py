@@ -96,7 +96,7 @@ class _LeastFreeDisk:
 
     def __init__(self, path: Path, every: float = 1.0) -> None:
         self.path, self.every = path, every
-        self.least = _free_bytes(path)
+        self.start = self.least = _free_bytes(path)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -126,7 +126,6 @@ def _database_gb(url: str) -> float:
 def _timed_build(run_id: str, as_of: dt.date, full_refresh: bool, url: str, target: Path) -> dict:
     from frisk import dbt_runner
 
-    free_before = _free_bytes(common.WORK)
     started = time.monotonic()
     with _LeastFreeDisk(common.WORK) as disk:
         res = dbt_runner.build_aside(run_id, as_of=as_of.isoformat(), full_refresh=full_refresh,
@@ -138,7 +137,7 @@ def _timed_build(run_id: str, as_of: dt.date, full_refresh: bool, url: str, targ
     return {"run_id": run_id, "seconds": round(seconds, 2), "nodes": len(res.nodes),
             "node_seconds": round(sum(n.seconds for n in res.nodes), 2),
             # what the build took of the disk at its peak, beyond what was used before it; and the database after
-            "peak_disk_gb": _gb(free_before - disk.least), "disk_free_gb_least": _gb(disk.least),
+            "peak_disk_gb": _gb(disk.start - disk.least), "disk_free_gb_least": _gb(disk.least),
             "database_gb_after": _database_gb(url),
             "slowest": [{"node": n.unique_id, "seconds": round(n.seconds, 2), "rows": n.rows_affected}
                         for n in nodes[:6]]}
