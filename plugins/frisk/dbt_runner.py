@@ -549,10 +549,34 @@ def build_aside(run_id: str, *, as_of: str | None = None, full_refresh: bool = F
     for n in nodes:
         (log.info if n.status in ("success", "pass", "skipped", "no-op") else log.warning)("dbt %s", n.line())
     _record(url, result)
+    if not success:
+        _drop_swap_leftovers(url)
     log.info("dbt build %s: %d nodes, %d models/seeds built, %d kept (inputs unchanged), %d tests passed, "
              "%d failed, %.1f s", "succeeded" if success else "FAILED", len(nodes), result.models_built,
              result.models_kept, result.tests_passed, result.tests_failed, result.seconds)
     return result
+
+
+def _drop_swap_leftovers(url: str) -> None:
+    """After a failed build, drop the relations dbt leaves when a node dies between its steps: a table model renames
+    the old table to <name>__dbt_backup, commits, then drops it, so a connection lost in between leaves the backup
+    (and an interrupted create, <name>__dbt_tmp). dbt drops them at the next build of the node anyway; removing
+    them now leaves the warehouse as it was before the night. Best effort: the build has already failed."""
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            leftovers = conn.execute(
+                r"""select n.nspname, c.relname, c.relkind from pg_class as c
+                    join pg_namespace as n on n.oid = c.relnamespace
+                    where c.relkind in ('r', 'v', 'm', 'p')
+                      and (c.relname like '%\_\_dbt\_backup' or c.relname like '%\_\_dbt\_tmp')
+                      and n.nspname not in ('pg_catalog', 'information_schema')""").fetchall()
+            for schema, name, kind in leftovers:
+                what = {"v": "view", "m": "materialized view"}.get(kind, "table")
+                conn.execute(sql.SQL("drop {} if exists {} cascade").format(sql.SQL(what),
+                                                                           sql.Identifier(schema, name)))
+                log.warning("dropped %s.%s, left by an interrupted dbt node", schema, name)
+    except psycopg.Error as exc:
+        log.warning("could not drop the leftovers of the failed build: %s", exc)
 
 
 def _record(url: str, result: BuildResult) -> None:
